@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from functools import lru_cache
+from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .model import (
     LANGUAGES,
@@ -114,7 +115,12 @@ class _Reader:
                 place, f"levels must be numbered 1..{len(levels)} in order without gaps; got {values}"
             )
         satisfied = table.get("satisfied")
-        if not isinstance(satisfied, list) or not satisfied or not set(satisfied) <= set(values):
+        if (
+            not isinstance(satisfied, list)
+            or not satisfied
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in satisfied)
+            or not set(satisfied) <= set(values)
+        ):
             raise self.fail(place, f"satisfied must list values of the scale ({values})")
         return Scale(code, tuple(levels), frozenset(satisfied))
 
@@ -155,7 +161,7 @@ def _build(source: str, data: dict[str, Any], content: str) -> Questionnaire:
 
     def scale_of(table: dict[str, Any], place: str) -> Scale:
         name = table.get("scale")
-        if name not in scales:
+        if not isinstance(name, str) or name not in scales:
             raise r.fail(place, f"unknown scale {name!r}; defined scales: {', '.join(scales)}")
         return scales[name]
 
@@ -172,7 +178,7 @@ def _build(source: str, data: dict[str, Any], content: str) -> Questionnaire:
         code = r.code(table, place)
         place = f"{place} ({code})"
         element = table.get("element")
-        if element not in members:
+        if not isinstance(element, str) or element not in members:
             raise r.fail(place, f"unknown element {element!r}; elements: {', '.join(members)}")
         asked_if = table.get("asked_if", {})
         asked_if = r.table(asked_if, f"{place}.asked_if")
@@ -185,7 +191,7 @@ def _build(source: str, data: dict[str, Any], content: str) -> Questionnaire:
             Criterion(code, element, r.texts(table, place), scale_of(table, place), _frozen(asked_if))
         )
     elements = []
-    for i, (code, table) in enumerate(zip(element_codes, element_tables)):
+    for i, (code, table) in enumerate(zip(element_codes, element_tables, strict=True)):
         if not members[code]:
             raise r.fail(f"elements[{i}] ({code})", "has no criteria")
         elements.append(Element(code, r.texts(table, f"elements[{i}]"), tuple(members[code])))
@@ -220,12 +226,18 @@ def _build(source: str, data: dict[str, Any], content: str) -> Questionnaire:
     if "comment" in data:
         table = r.table(data["comment"], "[comment]")
         max_length = table.get("max_length", 2000)
-        if not isinstance(max_length, int) or not 1 <= max_length <= 10000:
+        if (
+            not isinstance(max_length, int)
+            or isinstance(max_length, bool)
+            or not 1 <= max_length <= 10000
+        ):
             raise r.fail("[comment].max_length", "must be a whole number from 1 to 10000")
         comment = Comment(r.texts(table, "[comment]"), max_length)
 
     title = r.texts(r.table(data.get("title"), "[title]"), "[title]")
-    intro = r.texts(data["intro"], "[intro]") if "intro" in data else _frozen({"vi": "", "en": ""})
+    intro = _frozen({"vi": "", "en": ""})
+    if "intro" in data:
+        intro = r.texts(r.table(data["intro"], "[intro]"), "[intro]")
     return Questionnaire(
         id=qid, version=version, title=title, intro=intro, scales=tuple(scales.values()),
         conditions=conditions, elements=tuple(elements), general=general,
@@ -248,7 +260,7 @@ def load_file(path: str | Path) -> Questionnaire:
     """Load one definition file; its directory and file name must match id and version."""
     path = Path(path)
     try:
-        content = path.read_bytes().decode("utf-8")
+        content = path.read_bytes().decode("utf-8-sig")  # Windows editors add a BOM
     except UnicodeDecodeError as exc:
         raise QuestionnaireError(str(path), "", f"is not UTF-8 text ({exc})") from exc
     except OSError as exc:
@@ -270,7 +282,7 @@ def _files(directory: Path) -> dict[tuple[str, int], Path]:
     return found
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cached(path: str, mtime_ns: int) -> Questionnaire:
     return load_file(path)
 

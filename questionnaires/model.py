@@ -6,9 +6,9 @@ these objects; nobody re-types a criterion list.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 LANGUAGES = ("vi", "en")
 

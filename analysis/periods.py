@@ -1,0 +1,266 @@
+"""Reporting periods (methodology §5): calendar periods and the overlapping PAR windows.
+
+Labels: month ``2024-03``, quarter ``2024-Q1``, half ``2024-H1``, year ``2024``, and the
+administrative-reform (PAR) reporting windows of Bộ Nội vụ, whose data cut-off is the 14th:
+
+=============== ============================================ ===============
+label           window                                       ends
+=============== ============================================ ===============
+``2024-PAR-Q1`` 15/12/2023 – 14/03/2024                      14/03
+``2024-PAR-6M`` 15/12/2023 – 14/06/2024                      14/06
+``2024-PAR-Q3`` 15/06/2024 – 14/09/2024                      14/09
+``2024-PAR-Y``  15/12/2023 – 14/12/2024                      14/12
+=============== ============================================ ===============
+
+PAR windows overlap, so a response belongs to one to three of them (every date belongs to
+exactly one PAR year window; a date from 15 December on belongs to the next year's windows).
+Grouping by ``par`` therefore duplicates a response into each window it falls in; each
+window is then its own domain. PAR labels sort by the window's end date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: Values accepted by ``analyze(period=...)``.
+PERIOD_KINDS = ("month", "quarter", "half", "year", "par")
+#: PAR windows in order of their end date.
+PAR_WINDOWS = ("Q1", "6M", "Q3", "Y")
+
+_LABEL = re.compile(
+    r"^(?P<year>\d{4})(?:-(?:(?P<month>\d{2})|Q(?P<quarter>[1-4])|H(?P<half>[12])"
+    r"|PAR-(?P<par>Q1|6M|Q3|Y)))?$"
+)
+
+
+def check_kind(kind: str) -> str:
+    """Validate a period kind."""
+    if kind not in PERIOD_KINDS:
+        raise ValueError(f"period: unknown kind {kind!r}; use one of {', '.join(PERIOD_KINDS)}")
+    return kind
+
+
+def to_dates(values: Any, *, column: str = "submitted_on") -> np.ndarray:
+    """Dates as ``datetime64[D]`` (NaT where blank); text must be ISO ``YYYY-MM-DD``.
+
+    A value that is not a date raises ValueError naming ``column`` and the value.
+
+    >>> to_dates(["2024-03-05", None, ""])
+    array(['2024-03-05',        'NaT',        'NaT'], dtype='datetime64[D]')
+    """
+    series = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        if getattr(series.dt, "tz", None) is not None:
+            series = series.dt.tz_localize(None)
+        return series.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    obj = series.astype(object)
+    blank = obj.isna() | obj.map(lambda v: isinstance(v, str) and not v.strip())
+    cleaned = obj.where(~blank, None)
+    try:
+        parsed = pd.to_datetime(cleaned, format="ISO8601", errors="coerce")
+    except (TypeError, ValueError):
+        parsed = pd.to_datetime(cleaned.map(str).where(~blank, None), errors="coerce")
+    bad = parsed.isna() & ~blank
+    if bad.any():
+        value = obj[bad].iloc[0]
+        raise ValueError(f"{column}: {value!r} is not a date (expected YYYY-MM-DD)")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_localize(None)
+    return parsed.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+
+
+def to_date(value: Any, name: str) -> dt.date | None:
+    """One date argument (``date_from``/``date_to``): None, a date or ``YYYY-MM-DD``."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value).date()
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{name}: {value!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def _parts(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Year, month (1–12) and day of month of ``datetime64[D]`` values (NaT-free)."""
+    years = days.astype("datetime64[Y]")
+    months = days.astype("datetime64[M]")
+    year = years.astype(np.int64) + 1970
+    month = (months - years).astype(np.int64) + 1
+    day = (days - months).astype(np.int64) + 1
+    return year, month, day
+
+
+def period_codes(dates: Any, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Integer period codes, expanded for overlapping windows.
+
+    Returns ``(rows, codes)``: positions into ``dates`` and one code per membership,
+    so a row appears once per period it belongs to (several times for ``par``, never
+    for NaT). Codes sort chronologically; :func:`code_label` turns them into labels.
+    """
+    check_kind(kind)
+    days = dates if isinstance(dates, np.ndarray) and dates.dtype == "datetime64[D]" else (
+        to_dates(dates)
+    )
+    valid = ~np.isnat(days)
+    rows = np.flatnonzero(valid)
+    year, month, day = _parts(days[rows])
+    if kind == "month":
+        return rows, year * 12 + (month - 1)
+    if kind == "quarter":
+        return rows, year * 4 + (month - 1) // 3
+    if kind == "half":
+        return rows, year * 2 + (month - 1) // 6
+    if kind == "year":
+        return rows, year
+    md = month * 100 + day
+    late = md >= 1215  # from 15 December a date belongs to the next PAR year
+    par_year = year + late
+    member = {
+        0: late | (md <= 314),
+        1: late | (md <= 614),
+        2: (md >= 615) & (md <= 914),
+        3: np.ones(len(rows), dtype=bool),
+    }
+    out_rows, out_codes = [], []
+    for index, mask in member.items():
+        out_rows.append(rows[mask])
+        out_codes.append(par_year[mask] * 4 + index)
+    all_rows = np.concatenate(out_rows)
+    all_codes = np.concatenate(out_codes)
+    order = np.argsort(all_rows, kind="stable")
+    return all_rows[order], all_codes[order]
+
+
+def code_label(code: int, kind: str) -> str:
+    """The label of a code from :func:`period_codes`.
+
+    >>> code_label(2024 * 4 + 0, "quarter"), code_label(2024 * 4 + 1, "par")
+    ('2024-Q1', '2024-PAR-6M')
+    """
+    code = int(code)
+    if kind == "month":
+        return f"{code // 12}-{code % 12 + 1:02d}"
+    if kind == "quarter":
+        return f"{code // 4}-Q{code % 4 + 1}"
+    if kind == "half":
+        return f"{code // 2}-H{code % 2 + 1}"
+    if kind == "year":
+        return f"{code}"
+    if kind == "par":
+        return f"{code // 4}-PAR-{PAR_WINDOWS[code % 4]}"
+    raise ValueError(f"period: unknown kind {kind!r}")
+
+
+def period_labels(dates: Any, kind: str) -> pd.Series:
+    """Period label of each date.
+
+    For calendar kinds a Series of labels (None where the date is missing); for ``par`` a
+    Series of tuples, since PAR windows overlap (``()`` where the date is missing).
+
+    >>> period_labels(["2024-03-14", "2024-12-20"], "quarter").tolist()
+    ['2024-Q1', '2024-Q4']
+    >>> period_labels(["2024-03-14", "2024-03-15", "2024-12-20"], "par").tolist()
+    [('2024-PAR-Q1', '2024-PAR-6M', '2024-PAR-Y'), ('2024-PAR-6M', '2024-PAR-Y'), \
+('2025-PAR-Q1', '2025-PAR-6M', '2025-PAR-Y')]
+    """
+    index = dates.index if isinstance(dates, pd.Series) else None
+    days = to_dates(dates)
+    rows, codes = period_codes(days, kind)
+    uniques, inverse = np.unique(codes, return_inverse=True)
+    names = np.array([code_label(c, kind) for c in uniques], dtype=object)
+    if kind != "par":
+        out = np.full(len(days), None, dtype=object)
+        out[rows] = names[inverse]
+        return pd.Series(out, index=index, dtype=object)
+    lists: list[list[str]] = [[] for _ in range(len(days))]
+    for row, name in zip(rows.tolist(), names[inverse].tolist(), strict=True):
+        lists[row].append(name)
+    return pd.Series([tuple(x) for x in lists], index=index, dtype=object)
+
+
+def _parse_label(label: str) -> re.Match[str]:
+    match = _LABEL.match(str(label))
+    if not match:
+        raise ValueError(f"period: {label!r} is not a period label such as 2024-Q1 or 2024-PAR-6M")
+    return match
+
+
+def period_bounds(label: str) -> tuple[dt.date, dt.date]:
+    """First and last day (inclusive) of a period label.
+
+    >>> period_bounds("2024-Q1")
+    (datetime.date(2024, 1, 1), datetime.date(2024, 3, 31))
+    >>> period_bounds("2024-PAR-6M")
+    (datetime.date(2023, 12, 15), datetime.date(2024, 6, 14))
+    """
+    m = _parse_label(label)
+    year = int(m["year"])
+    if m["par"]:
+        start = {"Q3": dt.date(year, 6, 15)}.get(m["par"], dt.date(year - 1, 12, 15))
+        end = {"Q1": (3, 14), "6M": (6, 14), "Q3": (9, 14), "Y": (12, 14)}[m["par"]]
+        return start, dt.date(year, *end)
+    if m["month"]:
+        first_month, months = int(m["month"]), 1
+        if not 1 <= first_month <= 12:
+            raise ValueError(f"period: {label!r} has no month {first_month}")
+    elif m["quarter"]:
+        first_month, months = 3 * (int(m["quarter"]) - 1) + 1, 3
+    elif m["half"]:
+        first_month, months = 6 * (int(m["half"]) - 1) + 1, 6
+    else:
+        first_month, months = 1, 12
+    start = dt.date(year, first_month, 1)
+    last_month = first_month + months  # first month after the period
+    after = dt.date(year + (last_month > 12), (last_month - 1) % 12 + 1, 1)
+    return start, after - dt.timedelta(days=1)
+
+
+def period_kind(label: str) -> str:
+    """The kind of a period label.
+
+    >>> period_kind("2024-H2"), period_kind("2024-PAR-Y"), period_kind("2024")
+    ('half', 'par', 'year')
+    """
+    m = _parse_label(label)
+    for kind in ("month", "quarter", "half", "par"):
+        if m[kind]:
+            return kind
+    return "year"
+
+
+def period_sort_key(label: str) -> tuple[dt.date, dt.date]:
+    """Chronological sort key: (end date, start date); PAR windows sort by their cut-off."""
+    start, end = period_bounds(label)
+    return end, start
+
+
+def previous_period(label: str) -> str:
+    """The period before ``label`` of the same kind; for PAR windows the same window one
+    year earlier (the windows are not a sequence).
+
+    >>> previous_period("2024-Q1"), previous_period("2024-01"), previous_period("2024-PAR-6M")
+    ('2023-Q4', '2023-12', '2023-PAR-6M')
+    """
+    m = _parse_label(label)
+    year = int(m["year"])
+    if m["par"]:
+        return f"{year - 1}-PAR-{m['par']}"
+    if m["month"]:
+        month = int(m["month"])
+        return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
+    if m["quarter"]:
+        q = int(m["quarter"])
+        return f"{year - 1}-Q4" if q == 1 else f"{year}-Q{q - 1}"
+    if m["half"]:
+        return f"{year - 1}-H2" if m["half"] == "1" else f"{year}-H1"
+    return f"{year - 1}"

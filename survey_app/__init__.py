@@ -1,0 +1,40 @@
+"""sipas: citizen satisfaction surveys at public-service counters (the Flask app)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then ``SIPAS_*`` environment variables, then ``config``."""
+    from . import config as configuration
+    from .database import configure_sqlite, ensure_sqlite_directory
+    from .extensions import csrf, db, limiter, login_manager
+    from .web import register
+
+    app = Flask(__name__)
+    app.config.from_mapping(configuration.build(config))
+    ensure_sqlite_directory(app.config["SQLALCHEMY_DATABASE_URI"])
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    # Before CSRF: the small public form must be refused (413) before anything parses it.
+    app.before_request(_limit_public_body)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    register(app)
+    from .cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _limit_public_body() -> None:
+    from flask import current_app, request
+
+    if request.path[:2] in ("/s", "/S"):
+        request.max_content_length = current_app.config["SIPAS_MAX_BODY_BYTES"]

@@ -1,0 +1,113 @@
+"""sipas unit, procedure, user: the catalogue and accounts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Procedure, Role
+from ..services import catalog, users
+from . import fail
+
+
+@click.group("unit")
+def unit_group() -> None:
+    """Units: the department, its sections, their counters."""
+
+
+@unit_group.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option("--parent", help="Code of the unit above this one.")
+@click.option("--kind", type=click.Choice(["department", "section", "counter"]),
+              help="Default: department at the top, section below it, counter below a section.")
+@with_appcontext
+def unit_add(code: str, name: str, parent: str | None, kind: str | None) -> None:
+    """Add a unit."""
+    try:
+        unit = catalog.add_unit(code, name, parent=parent, kind=kind, actor="cli")
+    except catalog.CatalogError as exc:
+        raise fail(str(exc)) from None
+    click.echo(f"Added unit {unit.code} ({unit.kind}): {unit.name}")
+
+
+@unit_group.command("list")
+@with_appcontext
+def unit_list() -> None:
+    """List units as a tree."""
+    for unit, depth in catalog.units_in_order():
+        state = "" if unit.active else "\t(inactive)"
+        click.echo(f"{'  ' * depth}{unit.code}\t{unit.name}\t{unit.kind}{state}")
+
+
+@click.group("procedure")
+def procedure_group() -> None:
+    """Administrative procedures (the national catalogue)."""
+
+
+@procedure_group.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option("--field", help="Field (lĩnh vực) of the procedure.")
+@with_appcontext
+def procedure_add(code: str, name: str, field: str | None) -> None:
+    """Add a procedure by its national code."""
+    try:
+        procedure = catalog.add_procedure(code, name, field=field, actor="cli")
+    except catalog.CatalogError as exc:
+        raise fail(str(exc)) from None
+    click.echo(f"Added procedure {procedure.code}: {procedure.name}")
+
+
+@procedure_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def procedure_import(file: Path) -> None:
+    """Import a CSV with columns code, name, field (UTF-8, with or without BOM).
+
+    All or nothing: a file with any error imports nothing and lists the errors by line."""
+    try:
+        result = catalog.import_procedures(file.read_bytes(), actor="cli")
+    except catalog.CatalogError as exc:
+        raise fail(str(exc)) from None
+    click.echo(f"Imported {file.name}: {result.added} added, {result.updated} updated.")
+
+
+@procedure_group.command("list")
+@with_appcontext
+def procedure_list() -> None:
+    """List procedures."""
+    for procedure in db.session.scalars(select(Procedure).order_by(Procedure.code)):
+        click.echo(f"{procedure.code}\t{procedure.name}\t{procedure.field or ''}")
+
+
+@click.group("user")
+def user_group() -> None:
+    """Staff accounts."""
+
+
+@user_group.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--unit", help="Unit code (required for staff: they manage this unit and those below).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def user_add(username: str, role: str, unit: str | None, password_stdin: bool) -> None:
+    """Add a staff, analyst or admin account."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = users.add_user(username, password, role, unit=unit, actor="cli")
+    except users.AccountError as exc:
+        raise fail(str(exc)) from None
+    click.echo(f"Added user {user.username} ({user.role}{', unit ' + unit if unit else ''}).")
+
+
+COMMANDS = [unit_group, procedure_group, user_group]

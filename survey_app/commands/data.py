@@ -1,0 +1,85 @@
+"""sipas export: responses and comments in the analysis input format."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from ..extensions import db
+from ..services import exports
+from ..services.audit import record
+from . import fail
+
+
+def _date(_ctx, _param, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD") from None
+
+
+@click.group("export")
+def export_group() -> None:
+    """Export responses or comments."""
+
+
+def _export_options(func):
+    for option in reversed([
+        click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True),
+        click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                     help="File to write (standard output when omitted; XLSX needs a file)."),
+        click.option("--from", "date_from", callback=_date, help="First day, YYYY-MM-DD."),
+        click.option("--to", "date_to", callback=_date, help="Last day, YYYY-MM-DD."),
+        click.option("--unit", "unit_code", help="Only this unit and the units below it."),
+    ]):
+        func = option(func)
+    return func
+
+
+def _write(frame, fmt: str, output: Path | None, what: str) -> None:
+    if fmt == "xlsx" and output is None:
+        raise fail("XLSX is binary: give a file with -o FILE.xlsx")
+    data = exports.to_bytes(frame, fmt, sheet=what)
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        output.write_bytes(data)
+        click.echo(f"Wrote {len(frame)} {what} to {output}", err=True)
+
+
+@export_group.command("responses")
+@_export_options
+@with_appcontext
+def export_responses(fmt, output, date_from, date_to, unit_code) -> None:
+    """One row per response, in the analysis input format (UTF-8; CSV with BOM for Excel)."""
+    try:
+        frame = exports.responses_frame(date_from=date_from, date_to=date_to, unit=unit_code)
+    except (ValueError, LookupError) as exc:
+        raise fail(str(exc)) from None
+    record("cli", "export.responses", unit_code, rows=len(frame), date_from=date_from, date_to=date_to)
+    db.session.commit()
+    _write(frame, fmt, output, "responses")
+
+
+@export_group.command("comments")
+@_export_options
+@with_appcontext
+def export_comments(fmt, output, date_from, date_to, unit_code) -> None:
+    """Scrubbed comments with unit, procedure and date."""
+    try:
+        frame = exports.comments_frame(date_from=date_from, date_to=date_to, unit=unit_code)
+    except (ValueError, LookupError) as exc:
+        raise fail(str(exc)) from None
+    record("cli", "export.comments", unit_code, rows=len(frame))
+    db.session.commit()
+    _write(frame, fmt, output, "comments")
+
+
+COMMANDS = [export_group]

@@ -1,0 +1,121 @@
+"""sipas init, serve, demo."""
+
+from __future__ import annotations
+
+import os
+
+import click
+from flask import current_app
+from flask.cli import ScriptInfo, with_appcontext
+
+from ..database import ImmutableVersionError, sync_questionnaires, upgrade
+from . import fail
+
+
+def initialise() -> list[str]:
+    """Create or upgrade the schema and load the questionnaires (idempotent)."""
+    upgrade()
+    try:
+        return sync_questionnaires()
+    except ImmutableVersionError as exc:
+        raise fail(str(exc)) from None
+
+
+@click.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Create or upgrade the database schema and load the questionnaires."""
+    added = initialise()
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    click.echo(f"Database ready: {_safe_url(url)}")
+    click.echo(f"Questionnaires loaded: {', '.join(added) if added else 'none new'}")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def run_gunicorn(app_factory, *, host: str, port: int, workers: int, threads: int) -> None:
+    """Serve with gunicorn (a production WSGI server), each worker building its own app."""
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            settings = {
+                "bind": f"{host}:{port}", "workers": workers, "threads": threads,
+                "worker_class": "gthread", "timeout": 60, "graceful_timeout": 20,
+                "accesslog": None, "errorlog": "-", "loglevel": "warning",
+                # Never log query strings or client addresses of citizens.
+                "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+            }
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return app_factory()
+
+    Server().run()
+
+
+def _serve_options(func):
+    func = click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")(func)
+    func = click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
+                        help="Threads per worker.")(func)
+    return func
+
+
+@click.command("serve")
+@_serve_options
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes (more on PostgreSQL; SQLite serialises writes anyway).")
+@click.pass_context
+def serve_command(ctx: click.Context, host: str, port: int, workers: int, threads: int) -> None:
+    """Serve sipas with gunicorn (production server)."""
+    info = ctx.ensure_object(ScriptInfo)
+    app = info.load_app()
+    with app.app_context():
+        initialise()
+    click.echo(f"sipas serving on http://{host}:{port} (public URL {app.config['SIPAS_PUBLIC_URL']})")
+    run_gunicorn(info.create_app or (lambda: app), host=host, port=port, workers=workers, threads=threads)
+
+
+@click.command("demo")
+@_serve_options
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--no-serve", is_flag=True, help="Set up the demo data and exit.")
+@click.pass_context
+def demo_command(ctx: click.Context, host: str, port: int, threads: int, no_serve: bool) -> None:
+    """Set up a demo department with users, codes and months of responses, then serve it."""
+    from ..demo import seed_demo
+
+    # QR codes must point at this server unless the operator said otherwise; the
+    # environment carries it into the gunicorn workers too.
+    if not os.environ.get("SIPAS_PUBLIC_URL"):
+        os.environ["SIPAS_PUBLIC_URL"] = f"http://{host}:{port}"
+    info = ctx.ensure_object(ScriptInfo)
+    app = info.load_app()
+    with app.app_context():
+        initialise()
+        try:
+            summary = seed_demo()
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+    base = app.config["SIPAS_PUBLIC_URL"]
+    click.echo(f"Demo department: {summary.department}")
+    click.echo(f"Data directory: {app.config['SIPAS_DATA_DIR']}")
+    click.echo("Users (passwords are new each time 'sipas demo' runs):")
+    for username, role, password in summary.users:
+        click.echo(f"  {role:8} {username:10} {password}")
+    click.echo("Open:")
+    click.echo(f"  Staff and analysts: {base}/staff/login")
+    click.echo(f"  Citizens (a demo code): {summary.sample_url}")
+    click.echo(f"  Type a code: {base}/s")
+    if no_serve:
+        return
+    run_gunicorn(info.create_app or (lambda: app), host=host, port=port, workers=1, threads=threads)
+
+
+COMMANDS = [init_command, serve_command, demo_command]

@@ -1,0 +1,104 @@
+"""Configuration: defaults, then ``SIPAS_*`` environment variables, then the test mapping.
+
+No secret is a constant here: without ``SIPAS_SECRET_KEY`` a random key is made once and
+kept in the data directory (mode 0600).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "SIPAS_DATA_DIR": "sipas-data",
+    "SIPAS_DATABASE_URL": None,  # default: SQLite file in the data directory
+    "SIPAS_SECRET_KEY": None,
+    "SIPAS_PUBLIC_URL": "http://localhost:5000",
+    "SIPAS_CODE_TTL_DAYS": 30,
+    "SIPAS_TIMEZONE": "Asia/Ho_Chi_Minh",
+    # Counter (poster) codes: answers per client address and window, kept in memory only.
+    "SIPAS_COUNTER_RATE_LIMIT": "5 per 10 minutes",
+    # Responses from one counter code within this many seconds of each other are flagged
+    # as a burst for the analysts to review.
+    "SIPAS_BURST_WINDOW_SECONDS": 60,
+    "SIPAS_BURST_THRESHOLD": 10,
+    "SIPAS_CODE_LOOKUP_LIMIT": "30 per minute",
+    "SIPAS_LOGIN_MAX_FAILURES": 5,
+    "SIPAS_LOGIN_LOCK_MINUTES": 15,
+    "SIPAS_MAX_BODY_BYTES": 64 * 1024,
+    "SIPAS_MAX_UPLOAD_BYTES": 5 * 1024 * 1024,
+    "SIPAS_PLAN_FILE": None,
+}
+
+# Parse an environment string according to the default's type.
+_BOOLS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+
+
+class ConfigError(RuntimeError):
+    """A configuration value that cannot be used; the message says which and why."""
+
+
+def _coerce(name: str, raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        if raw.lower() not in _BOOLS:
+            raise ConfigError(f"{name}={raw!r}: use true or false")
+        return _BOOLS[raw.lower()]
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{name}={raw!r}: must be a whole number") from None
+    return raw
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Defaults overlaid with the ``SIPAS_*`` variables that are set."""
+    environ = os.environ if environ is None else environ
+    values = dict(DEFAULTS)
+    for name, default in DEFAULTS.items():
+        if name in environ and environ[name] != "":
+            values[name] = _coerce(name, environ[name], default)
+    return values
+
+
+def secret_key(data_dir: Path) -> str:
+    """The key kept in the data directory, made on first use."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: when two processes start at once, the second reads the first one's key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def build(test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The final mapping for ``app.config``."""
+    values = from_environment()
+    if test_config:
+        values.update(test_config)
+    data_dir = Path(values["SIPAS_DATA_DIR"]).expanduser().resolve()
+    values["SIPAS_DATA_DIR"] = str(data_dir)
+    url = values.get("SIPAS_DATABASE_URL") or f"sqlite:///{data_dir / 'sipas.sqlite'}"
+    values["SIPAS_DATABASE_URL"] = values["SQLALCHEMY_DATABASE_URI"] = url
+    if not values.get("SECRET_KEY"):
+        values["SECRET_KEY"] = values.get("SIPAS_SECRET_KEY") or secret_key(data_dir)
+    values["SIPAS_PUBLIC_URL"] = str(values["SIPAS_PUBLIC_URL"]).rstrip("/")
+    values["MAX_CONTENT_LENGTH"] = max(values["SIPAS_MAX_BODY_BYTES"], values["SIPAS_MAX_UPLOAD_BYTES"])
+    values.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a form may stay open while people read
+    values.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    values.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    values.setdefault(
+        "SESSION_COOKIE_SECURE", values["SIPAS_PUBLIC_URL"].startswith("https://")
+    )
+    values.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    return values

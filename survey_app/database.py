@@ -1,0 +1,113 @@
+"""Engine set-up, schema migrations and questionnaire snapshots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, event, select
+from sqlalchemy.engine import make_url
+
+import questionnaires
+
+from .extensions import db
+from .models import QuestionnaireVersion
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """WAL (readers never block the writer), foreign keys, and a generous busy timeout so
+    concurrent submissions wait for the lock instead of failing."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def ensure_sqlite_directory(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade() -> None:
+    """Create or upgrade the schema to the newest migration (inside an app context)."""
+    with db.engine.begin() as connection:
+        cfg = alembic_config(str(db.engine.url))
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+
+
+class ImmutableVersionError(RuntimeError):
+    """A questionnaire file changed under a version number the database already has."""
+
+
+def sync_questionnaires() -> list[str]:
+    """Snapshot every shipped questionnaire version; refuse a changed published version.
+
+    Returns the keys (``id@version``) newly stored.
+    """
+    added = []
+    for qid, version in questionnaires.available():
+        q = questionnaires.load(qid, version)
+        stored = db.session.scalar(
+            select(QuestionnaireVersion).filter_by(questionnaire_id=qid, version=version)
+        )
+        if stored is None:
+            db.session.add(QuestionnaireVersion(
+                questionnaire_id=qid, version=version, sha256=q.sha256, content=q.content
+            ))
+            added.append(q.key)
+        elif stored.sha256 != q.sha256:
+            db.session.rollback()
+            raise ImmutableVersionError(
+                f"{q.source}: questionnaire {q.key} was published with sha256 "
+                f"{stored.sha256[:12]}… and its file has changed since (now {q.sha256[:12]}…). "
+                f"A published version is immutable: restore the file, and put the changes in "
+                f"{qid}/{version + 1}.toml with version = {version + 1}."
+            )
+    db.session.commit()
+    return added
+
+
+def questionnaire_version(key: str) -> QuestionnaireVersion:
+    """The stored snapshot for ``id`` or ``id@version`` (newest stored when no version)."""
+    qid, version = questionnaires.parse_key(key)
+    query = select(QuestionnaireVersion).filter_by(questionnaire_id=qid)
+    if version is not None:
+        query = query.filter_by(version=version)
+    found = db.session.scalar(query.order_by(QuestionnaireVersion.version.desc()).limit(1))
+    if found is None:
+        raise LookupError(f"questionnaire '{key}' is not loaded; run 'sipas init'")
+    return found
+
+
+def questionnaire_of(version: QuestionnaireVersion) -> questionnaires.Questionnaire:
+    """The questionnaire as stored in the database snapshot (what respondents answered)."""
+    return _parse_snapshot(version.questionnaire_id, version.version, version.sha256, version.content)
+
+
+_snapshots: dict[tuple[str, int, str], questionnaires.Questionnaire] = {}
+
+
+def _parse_snapshot(qid: str, version: int, sha: str, content: str) -> questionnaires.Questionnaire:
+    key = (qid, version, sha)
+    if key not in _snapshots:
+        _snapshots[key] = questionnaires.load_text(content, f"database snapshot {qid}@{version}")
+    return _snapshots[key]

@@ -1,0 +1,108 @@
+"""Interface texts in Vietnamese (default) and English. Questionnaire texts come from the
+questionnaire files, not from here."""
+
+from __future__ import annotations
+
+from flask import g, request
+from werkzeug.exceptions import HTTPException
+
+LANGS = ("vi", "en")
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "app_name": ("Khảo sát sự hài lòng", "Satisfaction survey"),
+    "switch_to": ("English", "Tiếng Việt"),
+    "unit": ("Đơn vị", "Unit"),
+    "procedure": ("Thủ tục", "Procedure"),
+    "anonymous_note": (
+        "Phiếu ẩn danh: không ai biết Ông/Bà đã trả lời thế nào.",
+        "Anonymous: nobody can tell how you answered.",
+    ),
+    "scale_hint": ("Chọn một mức cho mỗi nội dung; có thể bỏ qua nội dung không muốn trả lời.",
+                   "Choose one level for each item; you may skip any item."),
+    "optional_about_you": ("Thông tin thêm về Ông/Bà (không bắt buộc)", "About you (optional)"),
+    "overall": ("Đánh giá chung", "Overall"),
+    "no_answer": ("Không trả lời", "No answer"),
+    "submit": ("Gửi đánh giá", "Send my answers"),
+    "required": ("bắt buộc", "required"),
+    "errors_intro": ("Vui lòng xem lại các câu được đánh dấu bên dưới.",
+                     "Please check the questions marked below."),
+    "comment_limit": ("Tối đa {n} ký tự.", "At most {n} characters."),
+    "thanks_title": ("Cảm ơn Ông/Bà!", "Thank you!"),
+    "thanks_body": (
+        "Cảm ơn Ông/Bà đã dành thời gian đánh giá. Ý kiến của Ông/Bà đã được ghi nhận và giúp cơ quan phục vụ tốt hơn.",
+        "Cảm ơn — thank you for your time. Your answers have been received and will help the agency serve people better.",
+    ),
+    "enter_code_title": ("Nhập mã đánh giá", "Enter your survey code"),
+    "enter_code_help": (
+        "Mã gồm 13 ký tự in trên phiếu hẹn, ví dụ ABCD-EFGH-JKMN-P. Không phân biệt chữ hoa, chữ thường.",
+        "The code has 13 characters and is printed on your receipt, e.g. ABCD-EFGH-JKMN-P. Upper or lower case both work.",
+    ),
+    "code_label": ("Mã đánh giá", "Survey code"),
+    "open": ("Mở phiếu", "Open the survey"),
+    "err_unknown_title": ("Không tìm thấy mã", "Code not found"),
+    "err_unknown_body": ("Không tìm thấy mã này. Vui lòng kiểm tra lại mã trên phiếu hẹn và nhập lại.",
+                         "This code was not found. Please check the code on your receipt and type it again."),
+    "err_check_title": ("Mã có vẻ bị gõ nhầm", "The code looks mistyped"),
+    "err_check_body": ("Mã không hợp lệ: có lẽ một ký tự bị gõ nhầm. Vui lòng kiểm tra lại mã và nhập lại.",
+                       "This code is not valid: a character was probably mistyped. Please check the code and type it again."),
+    "err_expired_title": ("Mã đã hết hạn", "This code has expired"),
+    "err_expired_body": ("Mã này đã hết thời hạn đánh giá. Nếu cần, Ông/Bà có thể xin mã mới tại bộ phận một cửa.",
+                         "The time to answer with this code has passed. You can ask for a new code at the counter."),
+    "err_voided_title": ("Mã đã bị hủy", "This code was cancelled"),
+    "err_voided_body": ("Mã này đã bị hủy và không dùng được nữa. Ông/Bà có thể xin mã mới tại bộ phận một cửa.",
+                        "This code was cancelled and can no longer be used. You can ask for a new code at the counter."),
+    "err_answered_title": ("Đã nhận đánh giá", "Already received"),
+    "err_answered_body": ("Đánh giá cho mã này đã được nhận rồi — cảm ơn Ông/Bà. Không cần gửi lại.",
+                          "We have already received the answers for this code — thank you. There is no need to send them again."),
+    "err_csrf_title": ("Phiên làm việc đã hết hạn", "The page has expired"),
+    "err_csrf_body": ("Vui lòng tải lại trang và thử lại.", "Please reload the page and try again."),
+    "err_too_large_title": ("Nội dung gửi quá lớn", "Too much data sent"),
+    "err_too_large_body": ("Nội dung gửi đi quá lớn. Vui lòng rút ngắn góp ý và gửi lại.",
+                           "What was sent is too large. Please shorten your comment and send it again."),
+    "err_rate_title": ("Quá nhiều lượt thử", "Too many attempts"),
+    "err_rate_body": ("Có quá nhiều lượt thử từ thiết bị này. Vui lòng chờ vài phút rồi thử lại.",
+                      "There were too many attempts from this device. Please wait a few minutes and try again."),
+    "err_not_found_title": ("Không tìm thấy trang", "Page not found"),
+    "err_not_found_body": ("Trang này không tồn tại. Vui lòng kiểm tra lại địa chỉ.", "This page does not exist. Please check the address."),
+    "err_bad_request_title": ("Yêu cầu không hợp lệ", "Bad request"),
+    "err_bad_request_body": ("Yêu cầu không hợp lệ. Vui lòng tải lại trang và thử lại.", "The request was not valid. Please reload the page and try again."),
+    "err_forbidden_title": ("Không có quyền truy cập", "Access denied"),
+    "err_forbidden_body": ("Tài khoản của Ông/Bà không có quyền xem trang này.", "Your account may not open this page."),
+    "err_method_title": ("Thao tác không được hỗ trợ", "Not allowed"),
+    "err_method_body": ("Thao tác này không được hỗ trợ trên trang này.", "This action is not supported on this page."),
+    "err_server_title": ("Đã có lỗi xảy ra", "Something went wrong"),
+    "err_server_body": ("Hệ thống đang gặp sự cố. Câu trả lời chưa được lưu; vui lòng thử lại sau ít phút.",
+                        "The system had a problem. Your answers were not saved; please try again in a few minutes."),
+    "err_busy_title": ("Hệ thống đang bận", "The system is busy"),
+    "err_busy_body": ("Hệ thống đang bận. Câu trả lời chưa được lưu; vui lòng gửi lại sau ít phút.",
+                      "The system is busy. Your answers were not saved; please send them again in a few minutes."),
+    "home": ("Trang chủ", "Home"),
+}
+
+
+def current_lang() -> str:
+    """``?lang=`` (or the form's ``lang``) when valid, else Vietnamese."""
+    cached = g.get("lang")
+    if cached:
+        return cached
+    lang = request.args.get("lang")
+    if not lang and request.method == "POST":
+        try:
+            lang = request.form.get("lang")
+        except HTTPException:  # an oversized or malformed body: its error page is in Vietnamese
+            lang = None
+    g.lang = lang if lang in LANGS else "vi"
+    return g.lang
+
+
+def t(key: str, **values: object) -> str:
+    vi, en = TEXTS[key]
+    text = en if current_lang() == "en" else vi
+    return text.format(**values) if values else text
+
+
+def pick(texts: object) -> str:
+    """A questionnaire text in the current language (Vietnamese when missing)."""
+    lang = current_lang()
+    return texts.get(lang) or texts["vi"]  # type: ignore[attr-defined]
+

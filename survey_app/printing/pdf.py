@@ -1,0 +1,400 @@
+"""PDFs: A4 sheets of 3 x 8 labels, counter posters, one-dossier slips.
+
+Speed (a 1,000-code batch within 2x the bare QR encoding, see docs/benchmarks.md) comes from
+three choices: QR codes are encoded with a fixed mask (qr.py); each QR code is one PDF path
+of merged rectangles written in module units under a scaling ``cm``, so the numbers are
+small integers formatted once; and text blocks that repeat on every label (unit, procedure,
+instructions) are laid out and turned into PDF operators once per document, then re-placed
+with a translation.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from reportlab.lib.pagesizes import A4, A5, A6
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import getAscent
+from reportlab.pdfgen.canvas import Canvas
+
+from .fonts import BOLD, MONO_BOLD, REGULAR, register_fonts, string_width
+from .label import Label
+from .layout import Block, Fitted, fit_column, fit_text
+from .qr import DEFAULT_ECC, QUIET_ZONE, Matrix, dark_rects, qr_matrix
+from .texts import check_ttl_days, format_date, label_line, slip_line, text
+
+Align = Literal["left", "center"]
+
+# --- Batch sheet geometry (points). Margins keep cut marks and the page header clear of the
+# ~4 mm that office printers cannot reach.
+COLUMNS, ROWS = 3, 8
+LABELS_PER_PAGE = COLUMNS * ROWS
+SHEET_W, SHEET_H = A4
+MARGIN_X = 9 * mm
+MARGIN_TOP = 16 * mm
+MARGIN_BOTTOM = 10 * mm
+CELL_W = (SHEET_W - 2 * MARGIN_X) / COLUMNS  # 64 mm
+CELL_H = (SHEET_H - MARGIN_TOP - MARGIN_BOTTOM) / ROWS  # ~33.9 mm
+CELL_PAD = 1.5 * mm
+QR_SIDE = CELL_H - 2 * CELL_PAD  # the QR square includes its 4-module quiet zone
+TEXT_X = CELL_PAD + QR_SIDE  # text starts where the quiet zone ends
+TEXT_W = CELL_W - TEXT_X - 2.5 * mm
+TEXT_TOP = 2.5 * mm
+TEXT_H = CELL_H - 2 * 2.5 * mm
+MARK_FROM, MARK_TO, MARK_ARM = 1.5 * mm, 5 * mm, 1.5 * mm
+
+
+@dataclass(frozen=True, slots=True)
+class _QrSlot:
+    """A QR square in a vertical stack; ``side`` includes the quiet zone."""
+
+    side: float
+    gap_before: float = 0.0
+
+
+_Entry = Block | _QrSlot
+
+
+class _Document:
+    """One PDF being drawn, with operator strings cached for reuse inside it.
+
+    Cached text operators name the document's font subsets, so they are valid only here.
+    """
+
+    def __init__(self, pagesize: tuple[float, float], *, title: str, lang: str) -> None:
+        register_fonts()
+        self._buffer = io.BytesIO()
+        self.canvas = Canvas(
+            self._buffer, pagesize=pagesize, pageCompression=1, initialFontName=REGULAR,
+            lang=lang,
+        )
+        self.canvas.setTitle(title)
+        self.canvas.setAuthor("SIPAS")
+        self.canvas.setCreator("SIPAS")
+        self._text_cache: dict[tuple[Fitted, float, str], str] = {}
+
+    def text(self, fitted: Fitted, x: float, top: float, width: float,
+             align: Align = "left", *, cache: bool = True) -> None:
+        """Draw ``fitted`` lines with the first line's ascent touching ``top``."""
+        if not fitted.lines:
+            return
+        key = (fitted, width, align)
+        ops = self._text_cache.get(key) if cache else None
+        if ops is None:
+            ops = self._text_ops(fitted, width, align)
+            if cache:
+                self._text_cache[key] = ops
+        self.canvas.addLiteral(f"q 1 0 0 1 {x:.2f} {top:.2f} cm {ops} Q")
+
+    def _text_ops(self, fitted: Fitted, width: float, align: Align) -> str:
+        block = self.canvas.beginText()
+        block.setFont(fitted.font, fitted.size, fitted.leading)
+        ascent = getAscent(fitted.font, fitted.size)
+        for i, line in enumerate(fitted.lines):
+            dx = 0.0
+            if align == "center":
+                dx = (width - string_width(line, fitted.font, fitted.size)) / 2
+            block.setTextOrigin(dx, -(ascent + i * fitted.leading))
+            block.textOut(line)
+        return block.getCode()
+
+    def qr(self, matrix: Matrix, x: float, top: float, side: float) -> None:
+        """Draw ``matrix`` in a ``side`` square (quiet zone included) whose top-left is x, top.
+
+        Coordinates are in modules, y downwards, via one ``cm``: integers only, one path.
+        """
+        module = side / (len(matrix) + 2 * QUIET_ZONE)
+        origin_x = x + QUIET_ZONE * module
+        origin_y = top - QUIET_ZONE * module
+        body = " ".join(f"{rx} {ry} {w} {h} re" for rx, ry, w, h in dark_rects(matrix))
+        self.canvas.addLiteral(
+            f"q 0 g {module:.4f} 0 0 {-module:.4f} {origin_x:.3f} {origin_y:.3f} cm {body} f Q"
+        )
+
+    def finish(self) -> bytes:
+        self.canvas.showPage()
+        self.canvas.save()
+        return self._buffer.getvalue()
+
+
+def _check_labels(labels: Sequence[Label]) -> list[Label]:
+    labels = list(labels)
+    if not labels:
+        raise ValueError("labels is empty: give at least one Label to print")
+    for i, label in enumerate(labels):
+        if not isinstance(label, Label):
+            raise TypeError(f"labels[{i}] must be a Label, not {type(label).__name__}")
+    return labels
+
+
+def _check_label(label: Label) -> Label:
+    if not isinstance(label, Label):
+        raise TypeError(f"label must be a Label, not {type(label).__name__}")
+    return label
+
+
+# --- Batch sheets ----------------------------------------------------------------------------
+
+
+def _cut_marks() -> str:
+    """Ticks outside the grid at every cut line, small crosses where inner lines meet."""
+    left, right = MARGIN_X, SHEET_W - MARGIN_X
+    top, bottom = SHEET_H - MARGIN_TOP, MARGIN_BOTTOM
+    xs = [left + i * CELL_W for i in range(COLUMNS + 1)]
+    ys = [bottom + i * CELL_H for i in range(ROWS + 1)]
+    segments = []
+    for x in xs:
+        segments += [(x, top + MARK_FROM, x, top + MARK_TO),
+                     (x, bottom - MARK_FROM, x, bottom - MARK_TO)]
+    for y in ys:
+        segments += [(left - MARK_FROM, y, left - MARK_TO, y),
+                     (right + MARK_FROM, y, right + MARK_TO, y)]
+    for x in xs[1:-1]:
+        for y in ys[1:-1]:
+            segments += [(x - MARK_ARM, y, x + MARK_ARM, y), (x, y - MARK_ARM, x, y + MARK_ARM)]
+    path = " ".join(f"{a:.2f} {b:.2f} m {c:.2f} {d:.2f} l" for a, b, c, d in segments)
+    return f"q 0.45 G 0.3 w {path} S Q"
+
+
+def _label_blocks(label: Label) -> list[Block]:
+    """Unit, procedure, instructions and expiry, sized for the text column of a label."""
+    lang = label.lang
+    blocks = [
+        Block(label.unit, REGULAR, 7, 5.5, max_lines=3, gap_before=2),
+        Block(label.procedure or "", REGULAR, 6.5, 5, max_lines=2, gap_before=1.5),
+        Block(label_line(lang), REGULAR, 6, 5, max_lines=3, gap_before=2),
+    ]
+    if label.expires_on is not None:
+        expiry = text(lang, "expires", date=format_date(label.expires_on, lang))
+        blocks.append(Block(expiry, BOLD, 6, 5, gap_before=1))
+    return blocks
+
+
+def _fit_code(code: str, width: float, size: float, min_size: float) -> Fitted:
+    """The code on one line if it fits at ``min_size`` or more, else wrapped on two."""
+    fitted = fit_text(code, font=MONO_BOLD, size=size, min_size=min_size, width=width)
+    if fitted.truncated:
+        fitted = fit_text(code, font=MONO_BOLD, size=min_size, min_size=min_size * 0.8,
+                          width=width, max_lines=2)
+    return fitted
+
+
+class _LabelText:
+    """Per-document cache of label text layouts: one per (unit, procedure, lang, expiry)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[object, ...], list[Fitted]] = {}
+
+    def fit(self, label: Label, code_height: float) -> list[Fitted]:
+        key = (label.unit, label.procedure, label.lang, label.expires_on, code_height)
+        fitted = self._cache.get(key)
+        if fitted is None:
+            fitted = fit_column(_label_blocks(label), width=TEXT_W, height=TEXT_H - code_height)
+            self._cache[key] = fitted
+        return fitted
+
+
+def _draw_label(doc: _Document, texts: _LabelText, label: Label, x: float, top: float,
+                matrix: Matrix) -> None:
+    doc.qr(matrix, x + CELL_PAD, top - CELL_PAD, QR_SIDE)
+    code = _fit_code(label.code, TEXT_W, 11, 6)
+    text_x, text_top = x + TEXT_X, top - TEXT_TOP
+    doc.text(code, text_x, text_top, TEXT_W, cache=False)
+    info = texts.fit(label, code.height)
+    # Unit and procedure follow the code; instructions (and expiry) sit at the bottom.
+    blocks = _label_blocks(label)
+    y = text_top - code.height
+    for block, fitted in zip(blocks[:2], info[:2], strict=True):
+        if fitted.lines:
+            y -= block.gap_before
+            doc.text(fitted, text_x, y, TEXT_W)
+            y -= fitted.height
+    y = text_top - TEXT_H + sum(f.height + b.gap_before for b, f in zip(blocks[2:], info[2:],
+                                                                        strict=True))
+    for block, fitted in zip(blocks[2:], info[2:], strict=True):
+        y -= block.gap_before
+        doc.text(fitted, text_x, y, TEXT_W)
+        y -= fitted.height
+
+
+def batch_pdf(
+    labels: Sequence[Label],
+    *,
+    title: str | None = None,
+    cut_marks: bool = True,
+    uppercase: bool | None = None,
+    ecc: str = DEFAULT_ECC,
+) -> bytes:
+    """A4 sheets of 3 x 8 labels (64 x 33.9 mm), in order left to right, top to bottom.
+
+    Each label: the QR code, the code, the unit (and procedure), short instructions and the
+    expiry date if any. ``title`` names the PDF and heads every page with the page number;
+    ``cut_marks`` draws ticks in the margins and crosses at inner corners. ``uppercase`` and
+    ``ecc`` are passed to :func:`survey_app.printing.qr_matrix`.
+    """
+    labels = _check_labels(labels)
+    lang = labels[0].lang
+    doc = _Document(A4, title=title or "SIPAS", lang=lang)
+    marks = _cut_marks()
+    texts = _LabelText()
+    pages = math.ceil(len(labels) / LABELS_PER_PAGE)
+    for page in range(pages):
+        if page:
+            doc.canvas.showPage()
+        if cut_marks:
+            doc.canvas.addLiteral(marks)
+        header = text(lang, "page", page=page + 1, pages=pages)
+        if title:
+            header = f"{title} · {header}"
+        doc.text(fit_text(header, font=REGULAR, size=7, min_size=5, width=SHEET_W - 2 * MARGIN_X),
+                 MARGIN_X, SHEET_H - 6.5 * mm, SHEET_W - 2 * MARGIN_X, cache=False)
+        chunk = labels[page * LABELS_PER_PAGE:(page + 1) * LABELS_PER_PAGE]
+        for i, label in enumerate(chunk):
+            row, column = divmod(i, COLUMNS)
+            matrix = qr_matrix(label.url, uppercase=uppercase, ecc=ecc)
+            _draw_label(doc, texts, label, MARGIN_X + column * CELL_W,
+                        SHEET_H - MARGIN_TOP - row * CELL_H, matrix)
+    return doc.finish()
+
+
+# --- Posters and slips: one centred column -----------------------------------------------
+
+
+def _fit_stack(entries: list[_Entry], width: float, height: float) -> list[Fitted | None]:
+    """Fit the text blocks of ``entries`` into what the QR squares leave of ``height``."""
+    fixed = sum(e.side + e.gap_before for e in entries if isinstance(e, _QrSlot))
+    blocks = [e for e in entries if isinstance(e, Block)]
+    fitted = iter(fit_column(blocks, width=width, height=height - fixed))
+    return [next(fitted) if isinstance(e, Block) else None for e in entries]
+
+
+def _stack_height(entries: list[_Entry], fitted: list[Fitted | None]) -> float:
+    total = 0.0
+    for entry, fit in zip(entries, fitted, strict=True):
+        if isinstance(entry, _QrSlot):
+            total += entry.gap_before + entry.side
+        elif fit is not None and fit.lines:
+            total += entry.gap_before + fit.height
+    return total
+
+
+def _draw_stack(doc: _Document, entries: list[_Entry], fitted: list[Fitted | None],
+                matrix: Matrix, x: float, top: float, width: float) -> None:
+    y = top
+    for entry, fit in zip(entries, fitted, strict=True):
+        if isinstance(entry, _QrSlot):
+            y -= entry.gap_before
+            doc.qr(matrix, x + (width - entry.side) / 2, y, entry.side)
+            y -= entry.side
+        elif fit is not None and fit.lines:
+            y -= entry.gap_before
+            doc.text(fit, x, y, width, "center", cache=False)
+            y -= fit.height
+
+
+def _common_entries(label: Label, k: float, qr_side: float, *, title: str,
+                    title_size: float) -> list[_Entry]:
+    """Title, unit, procedure, QR, code: scaled by ``k`` (1 = A4 poster)."""
+    return [
+        Block(title, BOLD, title_size * k, 12 * k, max_lines=2),
+        Block(label.unit, REGULAR, 15 * k, 8 * k, max_lines=3, gap_before=6 * k),
+        Block(label.procedure or "", REGULAR, 12 * k, 7 * k, max_lines=2, gap_before=3 * k),
+        _QrSlot(qr_side, gap_before=4 * k),
+        Block(label.code, MONO_BOLD, 24 * k, 9 * k, max_lines=2, gap_before=2 * k),
+    ]
+
+
+def poster_pdf(
+    label: Label,
+    *,
+    size: Literal["A4", "A5"] = "A4",
+    title: str | None = None,
+    uppercase: bool | None = None,
+    ecc: str = DEFAULT_ECC,
+) -> bytes:
+    """A portrait A4 or A5 poster for a counter code: title, unit, a large QR code (150 mm
+    on A4), the code and address to type, and two steps. ``title`` replaces the default
+    ("Đánh giá sự hài lòng").
+    """
+    label = _check_label(label)
+    if size not in ("A4", "A5"):
+        raise ValueError(f"size must be 'A4' or 'A5', not {size!r}")
+    pagesize = A4 if size == "A4" else A5
+    k = pagesize[0] / A4[0]  # A5 is A4 scaled by 1/sqrt(2)
+    lang = label.lang
+    margin = 15 * mm * k
+    width, height = pagesize[0] - 2 * margin, pagesize[1] - 2 * margin
+    title = title or text(lang, "poster_title")
+    entries = _common_entries(label, k, 150 * mm * k, title=title, title_size=32)
+    entries += [
+        Block(text(lang, "or_visit", url=label.display_url), REGULAR, 11 * k, 7 * k,
+              max_lines=2, gap_before=2 * k),
+        Block(text(lang, "poster_step1"), REGULAR, 14 * k, 9 * k, max_lines=2, gap_before=14 * k),
+        Block(text(lang, "poster_step2"), REGULAR, 14 * k, 9 * k, max_lines=2, gap_before=4 * k),
+        Block(text(lang, "poster_step3"), BOLD, 13 * k, 8 * k, max_lines=2, gap_before=10 * k),
+    ]
+    if label.expires_on is not None:
+        expiry = text(lang, "expires", date=format_date(label.expires_on, lang))
+        entries.append(Block(expiry, REGULAR, 11 * k, 7 * k, gap_before=4 * k))
+    fitted = _fit_stack(entries, width, height)
+    used = _stack_height(entries, fitted)
+    doc = _Document(pagesize, title=f"{title} — {label.code}", lang=lang)
+    matrix = qr_matrix(label.url, uppercase=uppercase, ecc=ecc)
+    _draw_stack(doc, entries, fitted, matrix, margin, pagesize[1] - margin - (height - used) / 2,
+                width)
+    return doc.finish()
+
+
+# Receipt printers print 72 mm of an 80 mm roll; A6 is a quarter of A4.
+SLIP_WIDTH = {"80mm": 80 * mm, "A6": A6[0]}
+SLIP_MARGIN = {"80mm": 4 * mm, "A6": 8 * mm}
+SLIP_QR = {"80mm": 48 * mm, "A6": 64 * mm}  # quiet zone included
+
+
+def slip_pdf(
+    label: Label,
+    *,
+    size: Literal["80mm", "A6"] = "80mm",
+    ttl_days: int | None = 30,
+    uppercase: bool | None = None,
+    ecc: str = DEFAULT_ECC,
+) -> bytes:
+    """One slip for one dossier: title, unit (and procedure), QR code, the code, the line
+    "Quét mã để đánh giá sự hài lòng — ẩn danh, khoảng 1 phút; có thể trả lời sau tại nhà
+    trong {ttl_days} ngày", the expiry date if any, and the address to type.
+
+    ``size="80mm"``: a receipt-printer page 80 mm wide, as tall as its content (~115 mm).
+    ``size="A6"``: 105 x 148 mm. ``ttl_days=None`` leaves out the "answer later" clause.
+    """
+    label = _check_label(label)
+    if size not in SLIP_WIDTH:
+        raise ValueError(f"size must be '80mm' or 'A6', not {size!r}")
+    check_ttl_days(ttl_days)
+    lang = label.lang
+    page_w, margin = SLIP_WIDTH[size], SLIP_MARGIN[size]
+    k = 1.0 if size == "80mm" else 1.15
+    width = page_w - 2 * margin
+    title = text(lang, "slip_title")
+    entries = _common_entries(label, 0.6 * k, SLIP_QR[size], title=title, title_size=20)
+    entries += [Block(slip_line(lang, ttl_days), REGULAR, 8.5 * k, 6.5, max_lines=5,
+                      gap_before=4 * k)]
+    if label.expires_on is not None:
+        expiry = text(lang, "expires", date=format_date(label.expires_on, lang))
+        entries.append(Block(expiry, BOLD, 8.5 * k, 6.5, gap_before=3 * k))
+    entries.append(Block(text(lang, "or_visit", url=label.display_url), REGULAR, 7.5 * k, 6,
+                         max_lines=2, gap_before=3 * k))
+    if size == "A6":
+        page_h = A6[1]
+        fitted = _fit_stack(entries, width, page_h - 2 * margin)
+    else:  # a roll: the page is as tall as its content
+        fitted = _fit_stack(entries, width, 300 * mm)
+        page_h = _stack_height(entries, fitted) + 2 * margin
+    spare = page_h - 2 * margin - _stack_height(entries, fitted)
+    doc = _Document((page_w, page_h), title=f"{title} — {label.code}", lang=lang)
+    matrix = qr_matrix(label.url, uppercase=uppercase, ecc=ecc)
+    _draw_stack(doc, entries, fitted, matrix, margin, page_h - margin - spare / 2, width)
+    return doc.finish()

@@ -1,0 +1,81 @@
+"""Printed wording, Vietnamese first. Kept apart from the layout so translators touch one file."""
+
+from __future__ import annotations
+
+from datetime import date
+
+LANGS = ("vi", "en")
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "vi": {
+        "scan": "Quét mã để đánh giá sự hài lòng",
+        "anonymous": "ẩn danh, khoảng 1 phút",
+        "later": "có thể trả lời sau tại nhà trong {days}\u00a0ngày",
+        "expires": "Hạn trả lời: {date}",
+        "code": "Mã: {code}",
+        "or_visit": "Hoặc mở: {url}",
+        "poster_title": "Đánh giá sự hài lòng",
+        "poster_step1": "1. Mở camera điện thoại, quét mã QR.",
+        "poster_step2": "2. Trả lời vài câu hỏi — ẩn danh, khoảng 1 phút.",
+        "poster_step3": "Ý kiến của Ông/Bà giúp chúng tôi phục vụ tốt hơn.",
+        "slip_title": "Đánh giá sự hài lòng",
+        "page": "Trang {page}/{pages}",
+    },
+    "en": {
+        "scan": "Scan the code to rate our service",
+        "anonymous": "anonymous, about 1 minute",
+        "later": "you can also answer later at home within {days}\u00a0{day_word}",
+        "expires": "Answer by: {date}",
+        "code": "Code: {code}",
+        "or_visit": "Or open: {url}",
+        "poster_title": "Rate our service",
+        "poster_step1": "1. Open your phone camera and scan the QR code.",
+        "poster_step2": "2. Answer a few questions — anonymous, about 1 minute.",
+        "poster_step3": "Your opinion helps us serve you better.",
+        "slip_title": "Rate our service",
+        "page": "Page {page}/{pages}",
+    },
+}
+
+
+def text(lang: str, key: str, **values: object) -> str:
+    """One printed string in ``lang`` with ``values`` filled in."""
+    if lang not in _TEXTS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
+    return _TEXTS[lang][key].format(**values)
+
+
+def check_ttl_days(ttl_days: int | None) -> None:
+    """Reject a nonsensical answer window early, before any drawing."""
+    if ttl_days is None:
+        return
+    if isinstance(ttl_days, bool) or not isinstance(ttl_days, int) or ttl_days < 1:
+        raise ValueError(f"ttl_days must be a positive whole number of days or None, not {ttl_days!r}")
+
+
+def slip_line(lang: str, ttl_days: int | None = 30) -> str:
+    """The slip sentence: scan, anonymous, about a minute, and (with ``ttl_days``) answer later.
+
+    The number and its unit are joined by a no-break space so they stay on one line.
+
+    >>> slip_line("vi", 30).replace("\\xa0", " ")
+    'Quét mã để đánh giá sự hài lòng — ẩn danh, khoảng 1 phút; có thể trả lời sau tại nhà trong 30 ngày'
+    >>> slip_line("en", 1).replace("\\xa0", " ")
+    'Scan the code to rate our service — anonymous, about 1 minute; you can also answer later at home within 1 day'
+    """
+    check_ttl_days(ttl_days)
+    line = f"{text(lang, 'scan')} — {text(lang, 'anonymous')}"
+    if ttl_days is None:
+        return line
+    later = text(lang, "later", days=ttl_days, day_word="day" if ttl_days == 1 else "days")
+    return f"{line}; {later}"
+
+
+def label_line(lang: str) -> str:
+    """Short instructions for a sheet label, where the full slip sentence does not fit."""
+    return f"{text(lang, 'scan')} — {text(lang, 'anonymous')}."
+
+
+def format_date(day: date, lang: str) -> str:
+    """Day-first in Vietnamese (31/12/2025), ISO in English to avoid month/day confusion."""
+    return day.strftime("%d/%m/%Y") if lang == "vi" else day.isoformat()

@@ -1,0 +1,213 @@
+"""Units (a hierarchy) and procedures (the national catalogue)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Procedure, Unit, UnitKind
+from . import audit
+
+_UNIT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+_PROCEDURE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,63}$")
+
+
+class CatalogError(ValueError):
+    """Input a person must correct; the message says what to do."""
+
+
+def unit_by_code(code: str) -> Unit:
+    unit = db.session.scalar(select(Unit).filter_by(code=code))
+    if unit is None:
+        raise CatalogError(f"Không có đơn vị mã '{code}' (unknown unit '{code}'); xem 'sipas unit list'.")
+    return unit
+
+
+def procedure_by_code(code: str) -> Procedure:
+    procedure = db.session.scalar(select(Procedure).filter_by(code=code))
+    if procedure is None:
+        raise CatalogError(f"Không có thủ tục mã '{code}' (unknown procedure '{code}').")
+    return procedure
+
+
+def descendant_ids(unit_id: int) -> set[int]:
+    """The unit and every unit below it."""
+    rows = db.session.execute(select(Unit.id, Unit.parent_id)).all()
+    children: dict[int | None, list[int]] = {}
+    for uid, parent in rows:
+        children.setdefault(parent, []).append(uid)
+    found, stack = set(), [unit_id]
+    while stack:
+        current = stack.pop()
+        if current not in found:
+            found.add(current)
+            stack.extend(children.get(current, ()))
+    return found
+
+
+def units_in_order() -> list[tuple[Unit, int]]:
+    """Every unit with its depth, parents before children (for lists and select boxes)."""
+    units = db.session.scalars(select(Unit).order_by(Unit.code)).all()
+    by_parent: dict[int | None, list[Unit]] = {}
+    for unit in units:
+        by_parent.setdefault(unit.parent_id, []).append(unit)
+    ordered: list[tuple[Unit, int]] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for unit in by_parent.get(parent, ()):
+            ordered.append((unit, depth))
+            walk(unit.id, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def add_unit(code: str, name: str, *, parent: str | None = None, kind: str | None = None,
+             actor: str = "system") -> Unit:
+    code, name = code.strip(), name.strip()
+    if not _UNIT_CODE.match(code):
+        raise CatalogError(
+            f"Mã đơn vị '{code}' không hợp lệ: dùng chữ, số, '-', '_' hoặc '.', tối đa 32 ký tự "
+            "(unit code: letters, digits, - _ . up to 32 characters)."
+        )
+    if not name:
+        raise CatalogError("Tên đơn vị không được để trống (a unit needs a name).")
+    if db.session.scalar(select(Unit).filter_by(code=code)) is not None:
+        raise CatalogError(f"Mã đơn vị '{code}' đã tồn tại (unit '{code}' already exists).")
+    parent_unit = unit_by_code(parent) if parent else None
+    if kind is None:
+        kind = UnitKind.DEPARTMENT if parent_unit is None else (
+            UnitKind.SECTION if parent_unit.kind == UnitKind.DEPARTMENT else UnitKind.COUNTER
+        )
+    if kind not in {k.value for k in UnitKind}:
+        raise CatalogError(f"Loại đơn vị '{kind}' không hợp lệ (kind: department, section, counter).")
+    unit = Unit(code=code, name=name[:200], kind=str(kind), parent=parent_unit)
+    db.session.add(unit)
+    audit.record(actor, "unit.add", code, name=name, parent=parent)
+    db.session.commit()
+    return unit
+
+
+def update_unit(unit: Unit, *, name: str, parent: str | None, active: bool, actor: str) -> Unit:
+    name = name.strip()
+    if not name:
+        raise CatalogError("Tên đơn vị không được để trống (a unit needs a name).")
+    parent_unit = unit_by_code(parent) if parent else None
+    if parent_unit is not None and parent_unit.id in descendant_ids(unit.id):
+        raise CatalogError("Không thể đặt đơn vị dưới chính nó (a unit cannot be placed under itself).")
+    unit.name, unit.parent, unit.active = name[:200], parent_unit, active
+    audit.record(actor, "unit.update", unit.code, name=name, parent=parent, active=active)
+    db.session.commit()
+    return unit
+
+
+def _check_procedure(code: str, name: str) -> None:
+    if not _PROCEDURE_CODE.match(code):
+        raise CatalogError(
+            f"Mã thủ tục '{code}' không hợp lệ: dùng chữ, số và . _ / -, tối đa 64 ký tự "
+            "(procedure code: letters, digits and . _ / -, up to 64 characters)."
+        )
+    if not name:
+        raise CatalogError(f"Thủ tục '{code}' chưa có tên (procedure '{code}' needs a name).")
+    if len(name) > 500:
+        raise CatalogError(f"Tên thủ tục '{code}' dài quá 500 ký tự (name longer than 500 characters).")
+
+
+def add_procedure(code: str, name: str, *, field: str | None = None, actor: str = "system") -> Procedure:
+    code, name, field = code.strip(), name.strip(), (field or "").strip() or None
+    _check_procedure(code, name)
+    if db.session.scalar(select(Procedure).filter_by(code=code)) is not None:
+        raise CatalogError(f"Mã thủ tục '{code}' đã tồn tại (procedure '{code}' already exists).")
+    procedure = Procedure(code=code, name=name, field=field and field[:200])
+    db.session.add(procedure)
+    audit.record(actor, "procedure.add", code, name=name)
+    db.session.commit()
+    return procedure
+
+
+def update_procedure(procedure: Procedure, *, name: str, field: str | None, active: bool,
+                     actor: str) -> Procedure:
+    name = name.strip()
+    _check_procedure(procedure.code, name)
+    procedure.name, procedure.field, procedure.active = name, (field or "").strip()[:200] or None, active
+    audit.record(actor, "procedure.update", procedure.code, name=name, active=active)
+    db.session.commit()
+    return procedure
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    updated: int
+
+
+class CatalogImportError(CatalogError):
+    """A catalogue file with errors; ``errors`` lists them per line. Nothing was imported."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+        shown = "\n".join(errors[:50]) + (f"\n… và {len(errors) - 50} lỗi khác" if len(errors) > 50 else "")
+        super().__init__(
+            f"Không nhập gì cả: tệp có {len(errors)} lỗi (nothing imported; fix these lines):\n{shown}"
+        )
+
+
+def import_procedures(data: bytes, *, actor: str = "system") -> ImportResult:
+    """Import a CSV of the national catalogue (columns code, name, field; UTF-8 with or
+    without BOM). All or nothing: any error rejects the whole file, with one message a line.
+    Existing codes are updated."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CatalogImportError([f"tệp không phải UTF-8 tại byte {exc.start} (save the file as UTF-8 CSV)"]) from None
+    if "\x00" in text:
+        raise CatalogImportError(["tệp chứa ký tự NUL: không phải tệp CSV văn bản (not a text CSV file)"])
+    sample = text[:4096]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    if not {"code", "name"} <= set(header):
+        raise CatalogImportError([f"dòng 1: cần các cột code, name (và field); thấy: {', '.join(header) or 'không có'} "
+                            "(line 1: the header must name the columns code, name, field)"])
+    reader.fieldnames = header
+    errors: list[str] = []
+    rows: dict[str, tuple[str, str | None]] = {}
+    for line, row in enumerate(reader, start=2):
+        if None in row:
+            errors.append(f"dòng {line}: thừa cột (too many columns)")
+            continue
+        code = (row.get("code") or "").strip()
+        name = (row.get("name") or "").strip()
+        field = (row.get("field") or "").strip() or None
+        if not code and not name and not field:
+            continue  # blank line
+        try:
+            _check_procedure(code, name)
+        except CatalogError as exc:
+            errors.append(f"dòng {line}: {exc}")
+            continue
+        if code in rows:
+            errors.append(f"dòng {line}: mã '{code}' lặp lại trong tệp (code repeated in the file)")
+            continue
+        rows[code] = (name, field and field[:200])
+    if errors:
+        raise CatalogImportError(errors)
+    if not rows:
+        raise CatalogImportError(["tệp không có dòng dữ liệu nào (the file has no data rows)"])
+    existing = {p.code: p for p in db.session.scalars(select(Procedure).where(Procedure.code.in_(rows)))}
+    for code, (name, field) in rows.items():
+        if code in existing:
+            existing[code].name, existing[code].field = name, field
+        else:
+            db.session.add(Procedure(code=code, name=name, field=field))
+    audit.record(actor, "procedure.import", None, added=len(rows) - len(existing), updated=len(existing))
+    db.session.commit()
+    return ImportResult(added=len(rows) - len(existing), updated=len(existing))

@@ -1,0 +1,271 @@
+"""Survey codes: generation, checking, issuing, voiding, reprinting.
+
+A code is 12 random Crockford base32 symbols (60 bits) and one check symbol (Luhn mod 32,
+which catches every single mistyped symbol and most swaps of neighbours), shown grouped as
+``ABCD-EFGH-JKMN-P``. The database keeps an HMAC of the 12 symbols (keyed with a key
+derived from the secret key) to find it, and the code sealed with another derived key so
+that staff can reprint it; a leaked database alone hands out no usable code.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from enum import Enum
+
+from cryptography.fernet import Fernet, InvalidToken
+from flask import current_app
+from sqlalchemy import select, update
+
+from ..database import questionnaire_version
+from ..extensions import db
+from ..models import CodeBatch, CodeKind, CodeStatus, Procedure, SurveyCode, Unit, utcnow
+from . import audit
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+DATA_LENGTH = 12
+MAX_BATCH = 5000
+# Crockford's reading rules: letters people confuse with digits decode to the digit.
+_READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+class CodeProblem(Enum):
+    MALFORMED = "malformed"  # not a code at all
+    CHECK_FAILED = "check"  # a code with a typo
+    UNKNOWN = "unknown"
+    VOIDED = "voided"
+    EXPIRED = "expired"
+    ANSWERED = "answered"
+
+
+class CodeError(ValueError):
+    def __init__(self, problem: CodeProblem, message: str = "") -> None:
+        self.problem = problem
+        super().__init__(message or problem.value)
+
+
+def _check_symbol(data: str) -> str:
+    """Luhn mod N over the base32 alphabet."""
+    factor, total, n = 2, 0, len(ALPHABET)
+    for char in reversed(data):
+        addend = factor * ALPHABET.index(char)
+        factor = 1 if factor == 2 else 2
+        total += addend // n + addend % n
+    return ALPHABET[(n - total % n) % n]
+
+
+def new_code() -> str:
+    """A fresh code, grouped for reading: ``ABCD-EFGH-JKMN-P``."""
+    data = "".join(secrets.choice(ALPHABET) for _ in range(DATA_LENGTH))
+    return group(data + _check_symbol(data))
+
+
+def group(symbols: str) -> str:
+    return "-".join(symbols[i:i + 4] for i in range(0, len(symbols), 4))
+
+
+def parse(text: str) -> str:
+    """Normalise a typed or scanned code and verify its check symbol.
+
+    Returns the 12 data symbols. Case, spaces and dashes do not matter, and O, I, L read as
+    0, 1, 1. Raises CodeError(MALFORMED) for something that is not a code and
+    CodeError(CHECK_FAILED) for a code with a typo.
+    """
+    cleaned = "".join(ch for ch in (text or "").upper() if ch not in " -_.\t").translate(_READ_AS)
+    if len(cleaned) != DATA_LENGTH + 1 or any(ch not in ALPHABET for ch in cleaned):
+        raise CodeError(CodeProblem.MALFORMED)
+    data, check = cleaned[:DATA_LENGTH], cleaned[DATA_LENGTH]
+    if _check_symbol(data) != check:
+        raise CodeError(CodeProblem.CHECK_FAILED)
+    return data
+
+
+def canonical(text: str) -> str:
+    """The grouped form of a valid typed code (raises CodeError like :func:`parse`)."""
+    data = parse(text)
+    return group(data + _check_symbol(data))
+
+
+def _derived_key(purpose: str) -> bytes:
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, f"sipas:{purpose}".encode(), hashlib.sha256).digest()
+
+
+def code_hash(data: str) -> str:
+    return hmac.new(_derived_key("code-hash"), data.encode(), hashlib.sha256).hexdigest()
+
+
+def dossier_hash(unit_id: int, dossier: str) -> str:
+    message = f"{unit_id}:{dossier.strip().upper()}".encode()
+    return hmac.new(_derived_key("dossier"), message, hashlib.sha256).hexdigest()
+
+
+def _fernet() -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(_derived_key("code-seal")))
+
+
+def seal(code: str) -> str:
+    return _fernet().encrypt(code.encode()).decode()
+
+
+def unseal(record: SurveyCode) -> str | None:
+    """The printable code, or None when it cannot be recovered (key changed)."""
+    if not record.sealed:
+        return None
+    try:
+        return _fernet().decrypt(record.sealed.encode()).decode()
+    except InvalidToken:
+        return None
+
+
+def code_url(code: str) -> str:
+    return f"{current_app.config['SIPAS_PUBLIC_URL']}/s/{code}"
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    id: int
+    code: str
+    url: str
+    kind: str
+    expires_at: dt.datetime | None
+    unit: str
+    unit_name: str
+    procedure: str | None
+    procedure_name: str | None
+    questionnaire: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code, "url": self.url, "kind": self.kind,
+            "expires_at": self.expires_at.isoformat() + "Z" if self.expires_at else None,
+            "unit": self.unit, "procedure": self.procedure, "questionnaire": self.questionnaire,
+        }
+
+
+def describe(record: SurveyCode, code: str) -> IssuedCode:
+    return IssuedCode(
+        id=record.id, code=code, url=code_url(code), kind=record.kind, expires_at=record.expires_at,
+        unit=record.unit.code, unit_name=record.unit.name,
+        procedure=record.procedure.code if record.procedure else None,
+        procedure_name=record.procedure.name if record.procedure else None,
+        questionnaire=record.questionnaire_version.key,
+    )
+
+
+def issue(*, unit: Unit, procedure: Procedure | None, questionnaire: str = "sipas-2023",
+          kind: str = CodeKind.SINGLE, count: int = 1, actor: str, source: str = "web",
+          dossier: str | None = None, ttl_days: int | None = None) -> tuple[CodeBatch | None, list[IssuedCode]]:
+    """Issue ``count`` codes in one batch and one transaction.
+
+    With ``dossier`` (API only) a repeat for the same unit and dossier number returns the
+    code issued the first time, if it can still be answered.
+    """
+    if kind not in {k.value for k in CodeKind}:
+        raise ValueError(f"kind: '{kind}' is not single or counter")
+    if not 1 <= count <= MAX_BATCH:
+        raise ValueError(f"count: must be from 1 to {MAX_BATCH}, got {count}")
+    if dossier is not None and count != 1:
+        raise ValueError("count: a dossier number goes with exactly one code")
+    version = questionnaire_version(questionnaire)
+    ttl = current_app.config["SIPAS_CODE_TTL_DAYS"] if ttl_days is None else ttl_days
+    now = utcnow()
+    expires = now + dt.timedelta(days=ttl) if kind == CodeKind.SINGLE else None
+    hashed_dossier = dossier_hash(unit.id, dossier) if dossier else None
+    if hashed_dossier:
+        existing = db.session.scalar(select(SurveyCode).filter_by(dossier_hash=hashed_dossier))
+        if existing is not None:
+            code = unseal(existing)
+            if code and existing.status == CodeStatus.ISSUED and (
+                existing.expires_at is None or existing.expires_at > now
+            ):
+                return existing.batch, [describe(existing, code)]
+            # The old code is used up or unreadable: the dossier gets a new one.
+            existing.dossier_hash = None
+    batch = CodeBatch(unit=unit, procedure=procedure, questionnaire_version=version, kind=str(kind),
+                      count=count, created_by=actor, source=source, created_at=now)
+    db.session.add(batch)
+    made: list[tuple[SurveyCode, str]] = []
+    for _ in range(count):
+        code = new_code()
+        record = SurveyCode(
+            code_hash=code_hash(parse(code)), sealed=seal(code), batch=batch, unit=unit,
+            procedure=procedure, questionnaire_version=version, kind=str(kind),
+            status=CodeStatus.ISSUED.value, issued_at=now, expires_at=expires,
+            dossier_hash=hashed_dossier,
+        )
+        db.session.add(record)
+        made.append((record, code))
+    audit.record(actor, "codes.issue", unit.code, count=count, kind=str(kind), source=source,
+                 procedure=procedure.code if procedure else None, questionnaire=version.key)
+    db.session.commit()
+    return batch, [describe(record, code) for record, code in made]
+
+
+def find(text: str) -> SurveyCode:
+    """The stored code for a typed or scanned one; CodeError says why it cannot be used."""
+    data = parse(text)
+    record = db.session.scalar(select(SurveyCode).filter_by(code_hash=code_hash(data)))
+    if record is None:
+        raise CodeError(CodeProblem.UNKNOWN)
+    return record
+
+
+def usable(record: SurveyCode, now: dt.datetime | None = None) -> None:
+    """Raise CodeError when the code can no longer be answered."""
+    now = now or utcnow()
+    if record.status == CodeStatus.VOIDED:
+        raise CodeError(CodeProblem.VOIDED)
+    if record.kind == CodeKind.SINGLE and record.status == CodeStatus.ANSWERED:
+        raise CodeError(CodeProblem.ANSWERED)
+    if record.expires_at is not None and record.expires_at <= now:
+        raise CodeError(CodeProblem.EXPIRED)
+
+
+def burn(record_id: int, now: dt.datetime) -> bool:
+    """Mark a single-use code answered, in the caller's transaction. False when another
+    submission got there first (or it was voided or expired meanwhile): the conditional
+    UPDATE is what makes simultaneous submissions store exactly one response."""
+    result = db.session.execute(
+        update(SurveyCode)
+        .where(SurveyCode.id == record_id, SurveyCode.status == CodeStatus.ISSUED.value)
+        .where((SurveyCode.expires_at.is_(None)) | (SurveyCode.expires_at > now))
+        .values(status=CodeStatus.ANSWERED.value)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def void_codes(records: list[SurveyCode], *, actor: str, reason: str = "") -> int:
+    """Void codes that were not answered yet; returns how many were voided."""
+    now, voided = utcnow(), 0
+    for record in records:
+        if record.status == CodeStatus.ISSUED:
+            record.status, record.voided_at = CodeStatus.VOIDED.value, now
+            voided += 1
+    if records:
+        audit.record(actor, "codes.void", records[0].unit.code, count=voided,
+                     batch=records[0].batch_id, reason=reason or None)
+    db.session.commit()
+    return voided
+
+
+def reprint(records: list[SurveyCode], *, actor: str) -> list[IssuedCode]:
+    """The printable codes of still-usable records (audited as a reprint)."""
+    now, out = utcnow(), []
+    for record in records:
+        try:
+            usable(record, now)
+        except CodeError:
+            continue
+        code = unseal(record)
+        if code:
+            out.append(describe(record, code))
+    if records:
+        audit.record(actor, "codes.reprint", records[0].unit.code, count=len(out), batch=records[0].batch_id)
+        db.session.commit()
+    return out

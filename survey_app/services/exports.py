@@ -1,0 +1,66 @@
+"""Exports in the analysis input format (docs/CONTRACTS.md). The frame itself is built by
+analysis.load_database, so the export and the analysis read the database the same way."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pandas as pd
+from sqlalchemy import select
+
+import analysis
+
+from ..extensions import db
+from ..models import Comment, Procedure, Unit
+from .catalog import descendant_ids, unit_by_code
+
+
+def _unit_codes(unit: str | None) -> list[str] | None:
+    if not unit:
+        return None
+    ids = descendant_ids(unit_by_code(unit).id)
+    return list(db.session.scalars(select(Unit.code).where(Unit.id.in_(ids))))
+
+
+def responses_frame(*, date_from: dt.date | None = None, date_to: dt.date | None = None,
+                    unit: str | None = None, questionnaire: str | None = None) -> pd.DataFrame:
+    """One row per response; ``unit`` includes the units below it."""
+    return analysis.load_database(
+        db.engine, questionnaire=questionnaire, date_from=date_from, date_to=date_to,
+        units=_unit_codes(unit),
+    )
+
+
+def comments_frame(*, date_from: dt.date | None = None, date_to: dt.date | None = None,
+                   unit: str | None = None) -> pd.DataFrame:
+    query = (
+        select(Comment.id.label("comment_id"), Unit.code.label("unit"), Procedure.code.label("procedure"),
+               Comment.submitted_on, Comment.text)
+        .join(Unit, Comment.unit_id == Unit.id)
+        .outerjoin(Procedure, Comment.procedure_id == Procedure.id)
+        .order_by(Comment.submitted_on, Comment.id)
+    )
+    if date_from:
+        query = query.where(Comment.submitted_on >= date_from)
+    if date_to:
+        query = query.where(Comment.submitted_on <= date_to)
+    codes = _unit_codes(unit)
+    if codes is not None:
+        query = query.where(Unit.code.in_(codes))
+    rows = db.session.execute(query).all()
+    frame = pd.DataFrame(rows, columns=["comment_id", "unit", "procedure", "submitted_on", "text"])
+    frame["submitted_on"] = frame["submitted_on"].astype(str)
+    return frame
+
+
+def to_bytes(frame: pd.DataFrame, fmt: str, *, sheet: str = "data") -> bytes:
+    """CSV as UTF-8 with a BOM (Excel then opens Vietnamese text correctly), or XLSX."""
+    if fmt == "csv":
+        return frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+            frame.to_excel(writer, sheet_name=sheet[:31], index=False)
+        return buffer.getvalue()
+    raise ValueError(f"format: '{fmt}' is not csv or xlsx")

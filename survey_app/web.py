@@ -1,0 +1,121 @@
+"""Blueprints, error pages, security headers and the login loader."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db, login_manager
+from .i18n import current_lang, t
+from .models import User
+
+log = logging.getLogger(__name__)
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+# Status -> the i18n key prefix of its page.
+_ERROR_PAGES = {
+    400: "err_bad_request", 403: "err_forbidden", 404: "err_not_found", 405: "err_method",
+    413: "err_too_large", 429: "err_rate", 500: "err_server", 503: "err_busy",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_page(status: int, key: str, *, show_code_box: bool = False, **context: object):
+    """A person-facing error page in the current language, with the right status."""
+    if wants_json():
+        return jsonify(error={"status": status, "message": t(f"{key}_body")}), status
+    return render_template(
+        "public/error.html", title=t(f"{key}_title"), body=t(f"{key}_body"),
+        show_code_box=show_code_box, status=status, **context,
+    ), status
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(_exc: CSRFError):
+        return error_page(400, "err_csrf")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        key = _ERROR_PAGES.get(exc.code or 500)
+        if key is None:
+            return exc
+        return error_page(exc.code or 500, key, show_code_box=exc.code == 404)
+
+    @app.errorhandler(OperationalError)
+    def database_busy(exc: OperationalError):
+        # A locked or unreachable database: nothing was stored; ask to retry.
+        db.session.rollback()
+        log.error("database unavailable: %s", exc)
+        return error_page(503, "err_busy")
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_page(500, "err_server")
+
+
+def _register_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        # No page sends a Referer: a code in a URL never leaks to another site.
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.path.startswith(("/s", "/S", "/thanks")):
+            headers.setdefault("Cache-Control", "no-store")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_token != token:
+        return None
+    return user
+
+
+def register(app: Flask) -> None:
+    from .public.views import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    for module in ("staff", "admin", "analyst", "api"):
+        blueprint = _optional_blueprint(module)
+        if blueprint is not None:
+            app.register_blueprint(blueprint)
+    login_manager.login_view = "staff.login"
+    login_manager.login_message = None
+    _register_errors(app)
+    _register_headers(app)
+    app.jinja_env.globals.update(t=t, current_lang=current_lang)
+
+
+def _optional_blueprint(module: str):
+    import importlib
+
+    try:
+        views = importlib.import_module(f"survey_app.{module}.views")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"survey_app.{module}.views":
+            raise
+        return None
+    return views.bp

@@ -1,0 +1,134 @@
+"""Shared fixtures: an app on a fresh database (SQLite, or PostgreSQL for backend tests),
+Flask's test client and CLI runner, a login helper, and a small organisation."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+
+from survey_app import create_app
+from tests.support import Auth, cli_runner, require, seed_org
+
+POSTGRES_URL = os.environ.get("SIPAS_TEST_POSTGRES_URL", "")
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    require(bool(POSTGRES_URL), "SIPAS_TEST_POSTGRES_URL is not set (bash .ci/run starts PostgreSQL)")
+    return POSTGRES_URL
+
+
+def _create_pg_database(admin_url: str) -> tuple[str, str]:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"sipas_test_{secrets.token_hex(6)}"
+    url = make_url(admin_url)
+    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name, url.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_pg_database(admin_url: str, name: str) -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    plain = make_url(admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _make_app(tmp_path, database_url: str | None, **extra) -> Flask:
+    config = {
+        "TESTING": True,
+        "SIPAS_DATA_DIR": str(tmp_path / "data"),
+        "SIPAS_SECRET_KEY": "test-secret-" + secrets.token_hex(8),
+        "SIPAS_PUBLIC_URL": "http://sipas.test",
+        "RATELIMIT_ENABLED": True,
+        "SIPAS_PASSWORD_HASH": "scrypt:1024:8:1",  # fast for tests; production keeps the default
+        **extra,
+    }
+    if database_url:
+        config["SIPAS_DATABASE_URL"] = database_url
+    return create_app(config)
+
+
+def _initialised(app: Flask) -> Flask:
+    from survey_app.commands.server import initialise
+
+    with app.app_context():
+        initialise()
+    return app
+
+
+@pytest.fixture
+def make_app(tmp_path, request) -> Iterator:
+    """Build further apps on the same or another database (factory fixture)."""
+    made: list[Flask] = []
+
+    def factory(database_url: str | None = None, *, init: bool = True, **extra) -> Flask:
+        app = _make_app(tmp_path, database_url, **extra)
+        made.append(app)
+        return _initialised(app) if init else app
+
+    yield factory
+    for app in made:
+        with app.app_context():
+            from survey_app.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app) -> Flask:
+    """An initialised app on a fresh SQLite file, with a small organisation."""
+    application = make_app()
+    with application.app_context():
+        seed_org()
+    return application
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend_app(request, make_app) -> Iterator[Flask]:
+    """The same test on SQLite and on PostgreSQL (a fresh database each time)."""
+    if request.param == "sqlite":
+        application = make_app()
+        with application.app_context():
+            seed_org()
+        yield application
+        return
+    admin_url = request.getfixturevalue("postgres_admin_url")
+    name, url = _create_pg_database(admin_url)
+    try:
+        application = make_app(url)
+        with application.app_context():
+            seed_org()
+        yield application
+        with application.app_context():
+            from survey_app.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        _drop_pg_database(admin_url, name)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return cli_runner(app)
+
+
+@pytest.fixture
+def auth(client) -> Auth:
+    return Auth(client)

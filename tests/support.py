@@ -1,0 +1,125 @@
+"""Helpers shared by the tests (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import dataclass
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from flask.cli import ScriptInfo
+
+from survey_app.cli import main_group
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PASSWORD = "correct horse battery"
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip when a tool or service is missing on a developer machine; fail under CI."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: nothing may be skipped for a missing tool or database)")
+    pytest.skip(reason)
+
+
+def require_tool(name: str) -> str:
+    path = shutil.which(name)
+    require(path is not None, f"{name} is not installed")
+    return path or name
+
+
+
+def cli_runner(app: Flask):
+    """Invoke the ``sipas`` group as the console script would, on ``app``."""
+
+    class Runner:
+        def invoke(self, args, **kwargs):
+            return CliRunner().invoke(
+                main_group, args, obj=ScriptInfo(create_app=lambda: app), catch_exceptions=False, **kwargs
+            )
+
+    return Runner()
+
+
+
+@dataclass(frozen=True)
+class Org:
+    department: str = "DEPT"
+    section: str = "SEC"
+    other_section: str = "OTHER"
+    counter: str = "SEC-Q1"
+    procedure: str = "1.000001"
+
+
+ORG = Org()
+
+
+def seed_org() -> None:
+    """DEPT > SEC > SEC-Q1, DEPT > OTHER; one procedure; one user per role."""
+    from survey_app.services import catalog, users
+
+    catalog.add_unit(ORG.department, "Sở Thử nghiệm")
+    catalog.add_unit(ORG.section, "Phòng Lãnh sự", parent=ORG.department)
+    catalog.add_unit(ORG.other_section, "Phòng Hợp tác quốc tế", parent=ORG.department)
+    catalog.add_unit(ORG.counter, "Quầy 1", parent=ORG.section)
+    catalog.add_procedure(ORG.procedure, "Hợp pháp hóa lãnh sự giấy tờ", field="Lãnh sự")
+    users.add_user("admin", PASSWORD, "admin")
+    users.add_user("analyst", PASSWORD, "analyst")
+    users.add_user("staff", PASSWORD, "staff", unit=ORG.section)
+    users.add_user("otherstaff", PASSWORD, "staff", unit=ORG.other_section)
+
+
+def issue_codes(app: Flask, *, kind: str = "single", count: int = 1, unit: str = ORG.section,
+                procedure: str | None = ORG.procedure, questionnaire: str = "sipas-2023") -> list[str]:
+    from survey_app.services import catalog, codes
+
+    with app.app_context():
+        unit_obj = catalog.unit_by_code(unit)
+        procedure_obj = catalog.procedure_by_code(procedure) if procedure else None
+        _, issued = codes.issue(unit=unit_obj, procedure=procedure_obj, questionnaire=questionnaire,
+                                kind=kind, count=count, actor="test")
+    return [item.code for item in issued]
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def full_answers(**overrides: str) -> dict[str, str]:
+    """A complete, valid sipas-2023 submission (everyone satisfied, gave feedback)."""
+    import questionnaires
+
+    q = questionnaires.load("sipas-2023")
+    data = {code: "4" for code in q.answer_columns}
+    for item in q.expectations:
+        data[item.code] = "2"
+    data.update(feedback_given="co", respondent_type="ca_nhan", gender="nu", age_group="35-49",
+                comment="Cán bộ nhiệt tình.")
+    data.update(overrides)
+    return data
+
+
+
+class Auth:
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def login(self, username: str = "admin", password: str = PASSWORD):
+        page = self.client.get("/staff/login")
+        return self.client.post("/staff/login", data={
+            "username": username, "password": password, "csrf_token": csrf_token(page.get_data(as_text=True)),
+        })
+
+    def logout(self):
+        page = self.client.get("/staff/")
+        return self.client.post("/staff/logout", data={"csrf_token": csrf_token(page.get_data(as_text=True))})
+
+
