@@ -91,12 +91,20 @@ def to_date(value: Any, name: str) -> dt.date | None:
 
 
 def _parts(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Year, month (1–12) and day of month of ``datetime64[D]`` values (NaT-free)."""
-    years = days.astype("datetime64[Y]")
-    months = days.astype("datetime64[M]")
-    year = years.astype(np.int64) + 1970
-    month = (months - years).astype(np.int64) + 1
-    day = (days - months).astype(np.int64) + 1
+    """Year, month (1–12) and day of month of ``datetime64[D]`` values (NaT-free).
+
+    Integer arithmetic (H. Hinnant's civil-from-days), several times faster than numpy's
+    calendar conversions on a million dates.
+    """
+    z = days.astype(np.int64) + 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = np.where(mp < 10, mp + 3, mp - 9)
+    year = yoe + era * 400 + (month <= 2)
     return year, month, day
 
 
@@ -104,8 +112,8 @@ def period_codes(dates: Any, kind: str) -> tuple[np.ndarray, np.ndarray]:
     """Integer period codes, expanded for overlapping windows.
 
     Returns ``(rows, codes)``: positions into ``dates`` and one code per membership,
-    so a row appears once per period it belongs to (several times for ``par``, never
-    for NaT). Codes sort chronologically; :func:`code_label` turns them into labels.
+    so a row appears once per period it belongs to (several times for ``par``, grouped
+    by window; never for NaT). Codes sort chronologically; :func:`code_label` turns them into labels.
     """
     check_kind(kind)
     days = dates if isinstance(dates, np.ndarray) and dates.dtype == "datetime64[D]" else (
@@ -113,7 +121,15 @@ def period_codes(dates: Any, kind: str) -> tuple[np.ndarray, np.ndarray]:
     )
     valid = ~np.isnat(days)
     rows = np.flatnonzero(valid)
-    year, month, day = _parts(days[rows])
+    ints = days[rows].astype(np.int64)
+    if len(ints) and int(ints.max()) - int(ints.min()) < 4 * len(ints) + 1000:
+        # Few distinct days: compute the calendar once per day of the range, then gather.
+        low = int(ints.min())
+        span = np.arange(low, int(ints.max()) + 1, dtype=np.int64).astype("datetime64[D]")
+        offsets = ints - low
+        year, month, day = (part[offsets] for part in _parts(span))
+    else:
+        year, month, day = _parts(ints.astype("datetime64[D]"))
     if kind == "month":
         return rows, year * 12 + (month - 1)
     if kind == "quarter":
@@ -135,10 +151,7 @@ def period_codes(dates: Any, kind: str) -> tuple[np.ndarray, np.ndarray]:
     for index, mask in member.items():
         out_rows.append(rows[mask])
         out_codes.append(par_year[mask] * 4 + index)
-    all_rows = np.concatenate(out_rows)
-    all_codes = np.concatenate(out_codes)
-    order = np.argsort(all_rows, kind="stable")
-    return all_rows[order], all_codes[order]
+    return np.concatenate(out_rows), np.concatenate(out_codes)
 
 
 def code_label(code: int, kind: str) -> str:

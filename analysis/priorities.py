@@ -306,7 +306,7 @@ class Priorities:
 
 
 def _numeric(df: pd.DataFrame, column: str) -> np.ndarray:
-    return pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=float)
+    return pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=float, copy=True)
 
 
 def _wilson(x: float, n: float, confidence: float) -> tuple[float, float]:

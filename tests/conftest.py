@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 
 from survey_app import create_app
-from tests.support import Auth, cli_runner, require, seed_org
+from tests.support import IN_CI, Auth, cli_runner, require, seed_org
 
 POSTGRES_URL = os.environ.get("SIPAS_TEST_POSTGRES_URL", "")
 
@@ -132,3 +132,44 @@ def runner(app):
 @pytest.fixture
 def auth(client) -> Auth:
     return Auth(client)
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over HTTP on a free loopback port, in a thread (for the browser)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["SIPAS_PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app.config["SIPAS_PUBLIC_URL"]
+    server.shutdown()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A real headless Chromium (Debian's; never a downloaded one)."""
+    require(os.path.exists(CHROMIUM), f"{CHROMIUM} is not installed (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api") if not IN_CI else __import__(
+        "playwright.sync_api", fromlist=["sync_playwright"])
+    with sync_api.sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """A phone-sized page (360 x 740, touch)."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True, is_mobile=True,
+                                  device_scale_factor=2, locale="vi-VN")
+    page = context.new_page()
+    yield page
+    context.close()

@@ -81,5 +81,7 @@ def register_fonts() -> None:
 
 
 def string_width(text: str, font: str, size: float) -> float:
-    """Width of ``text`` in points."""
+    """Width of ``text`` in points (registers the fonts first if needed)."""
+    if not _registered:
+        register_fonts()
     return pdfmetrics.stringWidth(text, font, size)

@@ -1,0 +1,471 @@
+"""Inputs: the response export (CSV or XLSX), the app's database, code issuance counts.
+
+All three return frames in the export format of docs/CONTRACTS.md: the metadata columns
+``response_id, questionnaire, questionnaire_version, unit, procedure, channel,
+submitted_on, same_day, respondent_type, feedback_given, gender, age_group, ethnicity,
+education, occupation, residence`` followed by the questionnaire's answer columns.
+Coded text columns stay text; every other column whose values are all numbers (answers,
+design weights, ...) becomes numeric (float64, NaN for blank); ``submitted_on`` becomes
+``datetime64``. Columns are always read by name, so extra columns do no harm.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+
+import questionnaires
+from questionnaires import Questionnaire
+
+from .periods import to_date, to_dates
+
+#: Metadata columns of the response export, in order.
+EXPORT_COLUMNS = (
+    "response_id", "questionnaire", "questionnaire_version", "unit", "procedure", "channel",
+    "submitted_on", "same_day", "respondent_type", "feedback_given", "gender", "age_group",
+    "ethnicity", "education", "occupation", "residence",
+)
+#: Export columns that hold codes or identifiers: always text, never converted to numbers.
+TEXT_COLUMNS = frozenset(EXPORT_COLUMNS) - {"questionnaire_version", "same_day", "submitted_on"}
+
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+# -- questionnaire resolution ---------------------------------------------------------------
+def resolve_questionnaire(questionnaire: Questionnaire | str) -> Questionnaire:
+    """A Questionnaire object, or one loaded from ``"id"`` / ``"id@version"``."""
+    if isinstance(questionnaire, Questionnaire):
+        return questionnaire
+    if isinstance(questionnaire, str):
+        try:
+            return questionnaires.load(questionnaire)
+        except LookupError as exc:
+            raise ValueError(f"questionnaire: {exc}") from None
+    raise ValueError(
+        f"questionnaire: expected a Questionnaire or an id such as 'sipas-2023', "
+        f"got {type(questionnaire).__name__}"
+    )
+
+
+# -- answers --------------------------------------------------------------------------------
+def answer_codes(values: Any, scale_max: int, column: str) -> np.ndarray:
+    """Answers as ``int8`` codes: 1..``scale_max``, 0 for blank.
+
+    Accepts numbers (float with NaN, integers, pandas nullable types) or numeric text.
+    A value outside the scale raises ValueError naming the column and the value.
+
+    >>> answer_codes(pd.Series([5, None, 3.0]), 5, "TC1").tolist()
+    [5, 0, 3]
+    >>> answer_codes(pd.Series([6]), 5, "TC1")
+    Traceback (most recent call last):
+    ...
+    ValueError: TC1: value 6 is not on the answer scale 1–5 (row 0)
+    """
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        raise ValueError(f"{column}: holds true/false values, expected answers 1–{scale_max}")
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu":
+        raw = series.to_numpy()
+        if len(raw) and (raw.min() < 1 or raw.max() > scale_max):
+            _raise_bad(series, (raw < 1) | (raw > scale_max), column, scale_max)
+        return raw.astype(np.int8)
+    if pd.api.types.is_numeric_dtype(dtype):
+        floats = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        obj = series.astype(object)
+        blank = obj.isna() | obj.map(lambda v: isinstance(v, str) and not v.strip())
+        numbers = pd.to_numeric(obj.where(~blank, None), errors="coerce")
+        unparsed = numbers.isna() & ~blank
+        if unparsed.any():
+            _raise_bad(series, unparsed.to_numpy(), column, scale_max)
+        floats = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    missing = np.isnan(floats)
+    filled = np.where(missing, 0.0, floats)
+    codes = filled.astype(np.int8)
+    if (
+        not np.array_equal(codes, filled)
+        or (len(codes) and (codes.min() < 0 or codes.max() > scale_max))
+        or bool(((filled == 0) & ~missing).any())
+    ):
+        bad = ~missing & ((filled < 1) | (filled > scale_max) | (filled != np.floor(filled)))
+        _raise_bad(series, bad, column, scale_max)
+    return codes
+
+
+def _raise_bad(series: pd.Series, bad: np.ndarray, column: str, scale_max: int) -> None:
+    i = int(np.flatnonzero(bad)[0])
+    value = series.iloc[i]
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        value = int(value)
+    shown = value if isinstance(value, int | np.integer) else repr(value)
+    raise ValueError(
+        f"{column}: value {shown} is not on the answer scale 1–{scale_max} "
+        f"(row {series.index[i]!r})"
+    )
+
+
+# -- files ------------------------------------------------------------------------------------
+def _normalise(df: pd.DataFrame) -> pd.DataFrame:
+    """Types of the export format; see the module docstring."""
+    out = {}
+    for name in df.columns:
+        col = df[name]
+        key = str(name)
+        if key in TEXT_COLUMNS:
+            out[key] = _as_text(col)
+        elif key == "submitted_on":
+            out[key] = pd.Series(to_dates(col), index=df.index).astype("datetime64[s]")
+        else:
+            out[key] = _maybe_numeric(col)
+    return pd.DataFrame(out, index=df.index)
+
+
+def _as_text(col: pd.Series) -> pd.Series:
+    def text(v: Any) -> Any:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return None
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        value = str(v).strip()
+        return value if value else None
+
+    return col.astype(object).map(text).astype(object)
+
+
+def _maybe_numeric(col: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
+        return col.astype(np.float64) if col.isna().any() else col
+    obj = col.astype(object)
+    blank = obj.isna() | obj.map(lambda v: isinstance(v, str) and not v.strip())
+    numbers = pd.to_numeric(obj.where(~blank, None), errors="coerce")
+    if bool((numbers.isna() & ~blank).any()):
+        return obj.where(~blank, None)  # text column: keep it as it is
+    if not blank.any() and (numbers == np.floor(numbers)).all():
+        return numbers.astype(np.int64)
+    return numbers.astype(np.float64)
+
+
+def read_responses(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes) -> pd.DataFrame:
+    """Read a response export: CSV (UTF-8, with or without BOM) or XLSX.
+
+    The format is detected from the content (an XLSX file is a ZIP archive). For a
+    workbook the sheet named ``responses`` is read, else the first sheet.
+
+    Parameters
+    ----------
+    source : path, bytes, or binary/text file object
+
+    Returns
+    -------
+    DataFrame in the export format (see the module docstring).
+
+    Examples
+    --------
+    >>> text = "\\ufeffresponse_id,unit,submitted_on,TC1,TC2\\nab,VP,2024-03-01,5,\\n"
+    >>> df = read_responses(text.encode("utf-8"))
+    >>> df["unit"].tolist(), df["TC1"].tolist(), df["TC2"].isna().tolist()
+    (['VP'], [5], [True])
+    """
+    if isinstance(source, bytes):
+        data = source
+    elif isinstance(source, str | os.PathLike):
+        data = Path(source).read_bytes()
+    else:
+        raw = source.read()
+        data = raw.encode("utf-8") if isinstance(raw, str) else raw
+    if data[:4] == _ZIP_MAGIC:
+        with pd.ExcelFile(io.BytesIO(data), engine="openpyxl") as book:
+            sheets = [str(s) for s in book.sheet_names]
+            sheet = "responses" if "responses" in sheets else sheets[0]
+            frame = book.parse(sheet, dtype=object)
+    else:
+        frame = pd.read_csv(
+            io.BytesIO(data), encoding="utf-8-sig", dtype=str, keep_default_na=False,
+            na_values=[""],
+        )
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return _normalise(frame)
+
+
+# -- database -------------------------------------------------------------------------------
+def _engine(url: Any) -> Any:
+    import sqlalchemy as sa
+
+    if isinstance(url, sa.engine.Engine):
+        return url
+    return sa.create_engine(url)
+
+
+def _unit_ids(conn: Any, units: Iterable[str] | None, descendants: bool) -> list[int] | None:
+    import sqlalchemy as sa
+
+    if units is None:
+        return None
+    wanted = {units} if isinstance(units, str) else set(units)
+    rows = conn.execute(sa.text("SELECT id, code, parent_id FROM units")).all()
+    unknown = wanted - {r.code for r in rows}
+    if unknown:
+        raise ValueError(f"units: unknown unit code(s) {', '.join(sorted(unknown))}")
+    selected = {r.id for r in rows if r.code in wanted}
+    if descendants:
+        children: dict[int, list[int]] = {}
+        for r in rows:
+            if r.parent_id is not None:
+                children.setdefault(r.parent_id, []).append(r.id)
+        stack = list(selected)
+        while stack:
+            for child in children.get(stack.pop(), []):
+                if child not in selected:
+                    selected.add(child)
+                    stack.append(child)
+    return sorted(selected)
+
+
+def _where(
+    alias: str, date_column: str, qid: str | None, version: int | None, date_from: Any,
+    date_to: Any, unit_ids: list[int] | None, params: dict[str, Any], bind: list[Any],
+) -> str:
+    import sqlalchemy as sa
+
+    clauses = []
+    if qid is not None:
+        clauses.append("qv.questionnaire_id = :qid")
+        params["qid"] = qid
+    if version is not None:
+        clauses.append("qv.version = :version")
+        params["version"] = version
+    if date_from is not None:
+        clauses.append(f"{alias}.{date_column} >= :date_from")
+        params["date_from"] = date_from
+    if date_to is not None:
+        clauses.append(f"{alias}.{date_column} <= :date_to")
+        params["date_to"] = date_to
+    if unit_ids is not None:
+        clauses.append(f"{alias}.unit_id IN :unit_ids")
+        params["unit_ids"] = unit_ids
+        bind.append(sa.bindparam("unit_ids", expanding=True))
+    return (" WHERE " + " AND ".join(clauses)) if clauses else ""
+
+
+def _split_questionnaire(
+    questionnaire: Questionnaire | str | None,
+) -> tuple[str | None, int | None, Questionnaire | None]:
+    if questionnaire is None:
+        return None, None, None
+    if isinstance(questionnaire, Questionnaire):
+        return questionnaire.id, questionnaire.version, questionnaire
+    qid, version = questionnaires.parse_key(questionnaire)
+    return qid, version, None
+
+
+def load_database(
+    url: Any,
+    *,
+    questionnaire: Questionnaire | str | None = None,
+    date_from: Any = None,
+    date_to: Any = None,
+    units: Iterable[str] | str | None = None,
+    descendants: bool = True,
+) -> pd.DataFrame:
+    """Responses from the app's database, as the export-format frame.
+
+    Plain SQLAlchemy over the tables of docs/CONTRACTS.md (no Flask).
+
+    Parameters
+    ----------
+    url : str or sqlalchemy Engine
+        e.g. ``"sqlite:///instance/sipas.db"`` or ``"postgresql+psycopg://..."``.
+    questionnaire : Questionnaire, ``"id"`` or ``"id@version"``, optional
+        Only responses to this questionnaire (all its versions unless one is named).
+        Without it the database must hold responses to a single questionnaire id.
+    date_from, date_to : date or ``YYYY-MM-DD``, optional
+        Inclusive bounds on ``submitted_on``.
+    units : unit code or codes, optional
+        Only these units — and, with ``descendants`` (default), the sections and counters
+        below them in the unit tree.
+
+    Returns
+    -------
+    DataFrame with the export columns and the answer columns of the newest version
+    present (columns of older versions that it lacks are appended), sorted by
+    ``submitted_on`` then ``response_id``.
+    """
+    import sqlalchemy as sa
+
+    qid, version, qobj = _split_questionnaire(questionnaire)
+    date_from = to_date(date_from, "date_from")
+    date_to = to_date(date_to, "date_to")
+    engine = _engine(url)
+    with engine.connect() as conn:
+        unit_ids = _unit_ids(conn, units, descendants)
+        params: dict[str, Any] = {}
+        bind: list[Any] = []
+        where = _where("r", "submitted_on", qid, version, date_from, date_to, unit_ids,
+                       params, bind)
+        base = (
+            " FROM responses r JOIN questionnaire_versions qv"
+            " ON qv.id = r.questionnaire_version_id"
+            " JOIN units u ON u.id = r.unit_id"
+            " LEFT JOIN procedures p ON p.id = r.procedure_id" + where
+        )
+        meta_sql = sa.text(
+            "SELECT r.id AS response_id, qv.questionnaire_id AS questionnaire,"
+            " qv.version AS questionnaire_version, u.code AS unit, p.code AS procedure,"
+            " r.channel, r.submitted_on, r.same_day, r.respondent_type, r.feedback_given,"
+            " r.gender, r.age_group, r.ethnicity, r.education, r.occupation, r.residence"
+            + base
+        ).bindparams(*bind)
+        meta = pd.DataFrame(conn.execute(meta_sql, params).mappings().all(),
+                            columns=list(EXPORT_COLUMNS))
+        answer_sql = sa.text(
+            "SELECT a.response_id, a.item, a.value FROM answers a"
+            " JOIN responses r ON r.id = a.response_id"
+            " JOIN questionnaire_versions qv ON qv.id = r.questionnaire_version_id" + where
+        ).bindparams(*bind)
+        answers = pd.DataFrame(conn.execute(answer_sql, params).all(),
+                               columns=["response_id", "item", "value"])
+        ids = sorted(set(meta["questionnaire"].dropna()))
+        if len(ids) > 1:
+            raise ValueError(
+                "questionnaire: the database holds responses to several questionnaires "
+                f"({', '.join(ids)}); name one"
+            )
+        columns = _answer_columns(conn, qobj, ids[0] if ids else qid, meta)
+    if len(meta) == 0 and qobj is None and qid is not None:
+        try:
+            columns = list(questionnaires.load(qid, version).answer_columns)
+        except LookupError:
+            pass
+    if len(answers):
+        wide = answers.pivot(index="response_id", columns="item", values="value")
+        extra = [c for c in wide.columns if c not in columns]
+        columns = columns + sorted(extra)
+        wide = wide.reindex(index=meta["response_id"], columns=columns)
+        wide.index = meta.index
+    else:
+        wide = pd.DataFrame(np.nan, index=meta.index, columns=columns)
+    meta["same_day"] = meta["same_day"].map(
+        lambda v: np.nan if v is None or pd.isna(v) else int(bool(v))
+    ).astype(np.float64)
+    frame = pd.concat([meta, wide.astype(np.float64)], axis=1)
+    frame = _normalise(frame)
+    frame = frame.sort_values(["submitted_on", "response_id"], kind="stable")
+    return frame.reset_index(drop=True)
+
+
+def _answer_columns(
+    conn: Any, qobj: Questionnaire | None, qid: str | None, meta: pd.DataFrame
+) -> list[str]:
+    import sqlalchemy as sa
+
+    if qobj is not None:
+        return list(qobj.answer_columns)
+    if qid is None:
+        return []
+    versions = sorted(set(int(v) for v in meta["questionnaire_version"].dropna()), reverse=True)
+    columns: list[str] = []
+    for version in versions:
+        row = conn.execute(
+            sa.text("SELECT content FROM questionnaire_versions"
+                    " WHERE questionnaire_id = :qid AND version = :version"),
+            {"qid": qid, "version": version},
+        ).first()
+        try:
+            q = questionnaires.load_text(row.content) if row is not None else (
+                questionnaires.load(qid, version)
+            )
+        except (ValueError, LookupError):
+            continue
+        columns += [c for c in q.answer_columns if c not in columns]
+    return columns
+
+
+def load_issuance(
+    url: Any,
+    *,
+    questionnaire: Questionnaire | str | None = None,
+    date_from: Any = None,
+    date_to: Any = None,
+    units: Iterable[str] | str | None = None,
+    descendants: bool = True,
+    timezone: str = "Asia/Ho_Chi_Minh",
+    now: dt.datetime | None = None,
+) -> pd.DataFrame:
+    """Single-use codes issued and answered per unit, procedure, kind and day.
+
+    ``survey_codes.issued_at`` is stored in UTC; ``day`` is the local date in
+    ``timezone`` (Vietnam by default), and ``date_from``/``date_to`` (inclusive) apply to
+    that local date.
+
+    Returns
+    -------
+    DataFrame with columns ``unit, procedure, kind, day, issued, answered, voided,
+    expired``: ``issued`` counts the codes handed out (voided codes excluded, they are
+    counted in ``voided``), ``answered`` those used to answer, ``expired`` those still
+    unused after ``expires_at`` (as of ``now``, default the current time). The response
+    rate of methodology §2.6 is responses / ``issued``; the Quyết định 766 rate (§2.5)
+    uses ``issued`` as the number of dossiers.
+    """
+    import sqlalchemy as sa
+
+    qid, version, _ = _split_questionnaire(questionnaire)
+    date_from = to_date(date_from, "date_from")
+    date_to = to_date(date_to, "date_to")
+    engine = _engine(url)
+    # Coarse SQL filter on the UTC timestamp (a day of margin), exact filter on local date.
+    lo = None if date_from is None else dt.datetime.combine(date_from, dt.time()) - dt.timedelta(
+        days=1)
+    hi = None if date_to is None else dt.datetime.combine(date_to, dt.time()) + dt.timedelta(
+        days=2)
+    with engine.connect() as conn:
+        unit_ids = _unit_ids(conn, units, descendants)
+        params: dict[str, Any] = {}
+        bind: list[Any] = []
+        where = _where("c", "issued_at", qid, version, lo, hi, unit_ids, params, bind)
+        sql = sa.text(
+            "SELECT u.code AS unit, p.code AS procedure, c.kind, c.status, c.issued_at,"
+            " c.expires_at FROM survey_codes c"
+            " JOIN questionnaire_versions qv ON qv.id = c.questionnaire_version_id"
+            " JOIN units u ON u.id = c.unit_id"
+            " LEFT JOIN procedures p ON p.id = c.procedure_id" + where
+        ).bindparams(*bind)
+        codes = pd.DataFrame(conn.execute(sql, params).all(),
+                             columns=["unit", "procedure", "kind", "status", "issued_at",
+                                      "expires_at"])
+    columns = ["unit", "procedure", "kind", "day", "issued", "answered", "voided", "expired"]
+    if codes.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object if c in columns[:3] else "int64")
+                             for c in columns}).astype({"day": "datetime64[s]"})
+    issued = pd.to_datetime(codes["issued_at"], utc=True, format="mixed")
+    codes["day"] = issued.dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
+    if date_from is not None:
+        codes = codes[codes["day"] >= pd.Timestamp(date_from)]
+    if date_to is not None:
+        codes = codes[codes["day"] <= pd.Timestamp(date_to)]
+    now_ts = pd.Timestamp(now if now is not None else dt.datetime.now(dt.UTC))
+    now_ts = now_ts.tz_localize("UTC") if now_ts.tzinfo is None else now_ts.tz_convert("UTC")
+    expires = pd.to_datetime(codes["expires_at"], utc=True, format="mixed")
+    status = codes["status"]
+    codes = codes.assign(
+        issued=(status != "voided").astype(np.int64),
+        answered=(status == "answered").astype(np.int64),
+        voided=(status == "voided").astype(np.int64),
+        expired=((status == "issued") & (expires < now_ts)).astype(np.int64),
+    )
+    codes["procedure"] = codes["procedure"].astype(object)
+    out = (
+        codes.groupby(["unit", "procedure", "kind", "day"], dropna=False, sort=True)[
+            ["issued", "answered", "voided", "expired"]
+        ].sum().reset_index()
+    )
+    out["day"] = out["day"].astype("datetime64[s]")
+    out["procedure"] = out["procedure"].astype(object).where(out["procedure"].notna(), None)
+    return out[columns]

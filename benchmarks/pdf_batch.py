@@ -1,0 +1,181 @@
+"""Time a 1,000-code A4 label PDF against bare QR encoding, in the same run.
+
+Baseline (issue 4): the qrcode library encoding the same URLs to module matrices with a fixed
+mask (``QRCode(mask_pattern=0)``, ``add_data``, ``make(fit=True)``, ``get_matrix()``, no
+image). Two baselines are timed: on the URLs as given (lower-case ``https://host/s/CODE``, the
+issue's definition) and on the upper-cased text the labels actually encode (alphanumeric mode,
+a smaller symbol: cheaper to encode, so the stricter comparison). Goal: batch_pdf <= 2x.
+
+Baselines and batch_pdf are interleaved in every repeat and the ratio is taken per repeat,
+then the median, so that load from other processes on a shared machine hits both sides.
+
+    python benchmarks/pdf_batch.py [--count 1000] [--repeats 5] [--check-pages 3]
+
+Exit status 1 if the stricter ratio exceeds --goal or a sampled page does not scan.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import qrcode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from survey_app.printing import Label, batch_pdf, qr_payload, register_fonts, slip_pdf  # noqa: E402
+from survey_app.printing.pdf import LABELS_PER_PAGE  # noqa: E402
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def make_labels(count: int, base_url: str, seed: int) -> list[Label]:
+    """``count`` labels with random 12-character Crockford codes grouped 4-4-4."""
+    rng = random.Random(seed)
+    labels = []
+    for _ in range(count):
+        raw = "".join(rng.choice(CROCKFORD) for _ in range(12))
+        code = f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+        labels.append(Label(code, f"{base_url}/s/{code}", "UBND phường Bến Nghé, Quận 1",
+                            "Đăng ký khai sinh cho trẻ em"))
+    return labels
+
+
+def encode_baseline(urls: list[str]) -> None:
+    for url in urls:
+        qr = qrcode.QRCode(mask_pattern=0)
+        qr.add_data(url)
+        qr.make(fit=True)
+        qr.get_matrix()
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def spread(pages: int, k: int) -> list[int]:
+    """``k`` page numbers from 1 to ``pages``, evenly spaced, first and last included."""
+    if k <= 0:
+        return []
+    if k == 1 or pages == 1:
+        return [1]
+    return sorted({round(1 + i * (pages - 1) / (k - 1)) for i in range(min(k, pages))})
+
+
+def scan_pages(pdf: bytes, pages: list[int], labels: list[Label]) -> list[str]:
+    """Render ``pages`` (1-based) at 150 dpi and decode every QR code; return the problems."""
+    problems = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "batch.pdf"
+        path.write_bytes(pdf)
+        for page in pages:
+            prefix = Path(tmp) / f"p{page}"
+            subprocess.run(["pdftoppm", "-r", "150", "-png", "-f", str(page), "-l", str(page),
+                            "-singlefile", str(path), str(prefix)], check=True)
+            result = subprocess.run(["zbarimg", "--raw", "-q", f"{prefix}.png"],
+                                    capture_output=True, text=True)
+            found = sorted(result.stdout.split())
+            chunk = labels[(page - 1) * LABELS_PER_PAGE:page * LABELS_PER_PAGE]
+            expected = sorted(qr_payload(label.url) for label in chunk)
+            if found != expected:
+                problems.append(f"page {page}: decoded {len(found)} of {len(expected)} codes, "
+                                f"{len(set(expected) - set(found))} missing")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--check-pages", type=int, default=3,
+                        help="pages to render and scan (first, last, spread between); 0 skips")
+    parser.add_argument("--base-url", default="https://sipas.example.gov.vn")
+    parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument("--goal", type=float, default=2.0)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args(argv)
+
+    labels = make_labels(args.count, args.base_url, args.seed)
+    single = labels[0]
+    # Cold: the first slip in a fresh process parses the fonts.
+    cold_slip = timed(lambda: slip_pdf(single))
+    register_fonts()
+    urls = [label.url for label in labels]
+    payloads = [qr_payload(url) for url in urls]
+
+    batch_pdf(labels[:LABELS_PER_PAGE])  # warm imports and caches outside the timings
+    given, upper, batch, ratios_given, ratios_upper = [], [], [], [], []
+    pdf = b""
+    for _ in range(args.repeats):
+        given.append(timed(lambda: encode_baseline(urls)))
+        upper.append(timed(lambda: encode_baseline(payloads)))
+        start = time.perf_counter()
+        pdf = batch_pdf(labels, title="Benchmark")
+        batch.append(time.perf_counter() - start)
+        ratios_given.append(batch[-1] / given[-1])
+        ratios_upper.append(batch[-1] / upper[-1])
+    slips = {size: statistics.median(timed(lambda s=size: slip_pdf(single, size=s))
+                                     for _ in range(21))
+             for size in ("80mm", "A6")}
+
+    pages = -(-args.count // LABELS_PER_PAGE)
+    sample = spread(pages, args.check_pages)
+    problems: list[str] = []
+    scan_note = f"pages {', '.join(map(str, sample))} of {pages}: every code decodes to its URL"
+    if not sample:
+        scan_note = "not checked (--check-pages 0)"
+    elif not (shutil.which("pdftoppm") and shutil.which("zbarimg")):
+        scan_note = "not checked: pdftoppm or zbarimg missing"
+    else:
+        problems = scan_pages(pdf, sample, labels)
+        if problems:
+            scan_note = "; ".join(problems)
+
+    figures = {
+        "count": args.count,
+        "pages": pages,
+        "pdf_bytes": len(pdf),
+        "repeats": args.repeats,
+        "baseline_given_s": statistics.median(given),
+        "baseline_upper_s": statistics.median(upper),
+        "batch_pdf_s": statistics.median(batch),
+        "ratio_vs_given": statistics.median(ratios_given),
+        "ratio_vs_upper": statistics.median(ratios_upper),
+        "slip_80mm_ms": slips["80mm"] * 1000,
+        "slip_a6_ms": slips["A6"] * 1000,
+        "first_slip_cold_ms": cold_slip * 1000,
+        "qr_version_note": f"example payload {payloads[0]!r}",
+        "scan": scan_note,
+        "python": platform.python_version(),
+        "machine": f"{platform.machine()}, {platform.processor() or 'unknown cpu'}",
+    }
+    if args.json:
+        print(json.dumps(figures, indent=2, ensure_ascii=False))
+    else:
+        print(f"{args.count} labels, {pages} A4 pages, {len(pdf) / 1024:.0f} KiB, "
+              f"median of {args.repeats} interleaved repeats")
+        print(f"  baseline, URLs as given:        {figures['baseline_given_s']:.3f} s")
+        print(f"  baseline, upper-cased payloads: {figures['baseline_upper_s']:.3f} s")
+        print(f"  batch_pdf:                      {figures['batch_pdf_s']:.3f} s")
+        print(f"  ratio vs given URLs:     {figures['ratio_vs_given']:.2f}x")
+        print(f"  ratio vs encoded payload: {figures['ratio_vs_upper']:.2f}x (goal <= {args.goal}x)")
+        print(f"  slip 80mm {figures['slip_80mm_ms']:.1f} ms, A6 {figures['slip_a6_ms']:.1f} ms "
+              f"(median of 21); first slip in a fresh process {figures['first_slip_cold_ms']:.0f} ms")
+        print(f"  scan check: {scan_note}")
+    return 0 if figures["ratio_vs_upper"] <= args.goal and not problems else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""Every foundation command through the CLI runner (as `sipas ...`) and under `flask`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from flask.testing import FlaskCliRunner
+from sqlalchemy import func, select
+
+from survey_app.extensions import db
+from survey_app.models import AuditEntry, Procedure, Unit, User
+from tests.support import ORG, cli_runner, csrf_token, full_answers, issue_codes
+
+
+def test_init_is_idempotent(runner):
+    first = runner.invoke(["init"])
+    assert first.exit_code == 0 and "Database ready" in first.output
+    assert "none new" in runner.invoke(["init"]).output
+
+
+def test_unit_add_and_list(app, runner):
+    result = runner.invoke(["unit", "add", "NEW", "Phòng Mới", "--parent", ORG.department])
+    assert result.exit_code == 0 and "section" in result.output
+    listing = runner.invoke(["unit", "list"]).output
+    assert "  NEW\tPhòng Mới" in listing
+    bad = runner.invoke(["unit", "add", "X", "Y", "--parent", "NOPE"])
+    assert bad.exit_code == 1 and "NOPE" in bad.output
+    dup = runner.invoke(["unit", "add", "NEW", "Again"])
+    assert dup.exit_code == 1 and "đã tồn tại" in dup.output
+
+
+def test_procedure_add_and_import(app, runner, tmp_path):
+    assert runner.invoke(["procedure", "add", "2.000001", "Cấp thẻ ABTC", "--field", "ABTC"]).exit_code == 0
+    good = tmp_path / "ok.csv"
+    good.write_bytes("code,name,field\n2.000002,Chứng nhận lãnh sự,Lãnh sự\n2.000001,Cấp thẻ ABTC mới,ABTC\n"
+                     .encode("utf-8-sig"))
+    result = runner.invoke(["procedure", "import", str(good)])
+    assert result.exit_code == 0 and "1 added, 1 updated" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,name,field\n2.000003,Tốt,X\n,Thiếu mã,X\n2.000004,,X\n", encoding="utf-8")
+    result = runner.invoke(["procedure", "import", str(bad)])
+    assert result.exit_code == 1 and "dòng 3" in result.output and "dòng 4" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(Procedure).filter_by(code="2.000003")) is None  # nothing half-imported
+        assert db.session.scalar(select(Procedure.name).filter_by(code="2.000001")) == "Cấp thẻ ABTC mới"
+    assert "2.000002\tChứng nhận lãnh sự" in runner.invoke(["procedure", "list"]).output
+
+
+def test_user_add_with_password_stdin(app, runner):
+    result = runner.invoke(["user", "add", "Nhanvien", "--role", "staff", "--unit", ORG.section,
+                            "--password-stdin"], input="mật khẩu đủ dài\n")
+    assert result.exit_code == 0
+    with app.app_context():
+        user = db.session.scalar(select(User).filter_by(username="nhanvien"))
+        assert user.role == "staff" and user.password_hash.startswith("scrypt:")
+    short = runner.invoke(["user", "add", "x2", "--role", "analyst", "--password-stdin"], input="short\n")
+    assert short.exit_code == 1 and "10" in short.output
+    no_unit = runner.invoke(["user", "add", "x3", "--role", "staff", "--password-stdin"], input="long enough pw\n")
+    assert no_unit.exit_code == 1 and "--unit" in no_unit.output
+
+
+def test_codes_issue_formats(app, runner):
+    result = runner.invoke(["codes", "issue", "--unit", ORG.section, "--count", "3", "--format", "json"])
+    rows = json.loads(result.stdout)
+    assert len(rows) == 3 and all(r["url"] == f"http://sipas.test/s/{r['code']}" for r in rows)
+    assert all(r["expires_at"] for r in rows)
+    as_csv = runner.invoke(["codes", "issue", "--unit", ORG.section, "--kind", "counter", "--format", "csv"])
+    [row] = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert row["kind"] == "counter" and not row["expires_at"]
+    text = runner.invoke(["codes", "issue", "--unit", ORG.section, "--procedure", ORG.procedure])
+    code, url = text.stdout.strip().split("\t")
+    assert url.endswith(code)
+    assert runner.invoke(["codes", "issue", "--unit", "NOPE"]).exit_code == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry).filter_by(action="codes.issue")) == 3
+
+
+def test_export_responses_csv_has_bom_and_contract_columns(app, runner):
+    client = app.test_client()
+    [code] = issue_codes(app)
+    html = client.get(f"/s/{code}").get_data(as_text=True)
+    client.post(f"/s/{code}", data={**full_answers(TC2=""), "csrf_token": csrf_token(html)})
+    result = runner.invoke(["export", "responses"])
+    raw = result.stdout_bytes
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert len(rows) == 1
+    header = list(rows[0])
+    assert header[:16] == ["response_id", "questionnaire", "questionnaire_version", "unit", "procedure",
+                           "channel", "submitted_on", "same_day", "respondent_type", "feedback_given", "gender",
+                           "age_group", "ethnicity", "education", "occupation", "residence"]
+    assert header[16:20] == ["TC1", "TC2", "TC3", "TC4"] and header[-1] == "MD9"
+    assert rows[0]["TC2"] == "" and rows[0]["TC1"] == "4" and rows[0]["unit"] == ORG.section
+
+
+def test_export_xlsx_needs_a_file(app, runner, tmp_path):
+    assert runner.invoke(["export", "responses", "--format", "xlsx"]).exit_code == 1
+    target = tmp_path / "r.xlsx"
+    assert runner.invoke(["export", "responses", "--format", "xlsx", "-o", str(target)]).exit_code == 0
+    assert target.read_bytes()[:2] == b"PK"
+
+
+def test_export_comments(app, runner):
+    client = app.test_client()
+    [code] = issue_codes(app)
+    html = client.get(f"/s/{code}").get_data(as_text=True)
+    client.post(f"/s/{code}", data={**full_answers(comment="Gọi 0912345678"), "csrf_token": csrf_token(html)})
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(["export", "comments"]).stdout_bytes.decode("utf-8-sig"))))
+    assert rows[0]["text"] == "Gọi [số điện thoại]" and rows[0]["unit"] == ORG.section
+
+
+def test_demo_sets_up_a_department_with_data(make_app, monkeypatch):
+    monkeypatch.setenv("SIPAS_PUBLIC_URL", "http://127.0.0.1:5999")
+    demo_app = make_app(init=False)
+    result = cli_runner(demo_app).invoke(["demo", "--no-serve", "--port", "5999"])
+    assert result.exit_code == 0, result.output
+    assert "Sở Ngoại vụ" in result.output and "vanphong" in result.output
+    with demo_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Unit)) >= 5
+        from survey_app.models import Response
+        assert db.session.scalar(select(func.count()).select_from(Response)) > 500
+    again = cli_runner(demo_app).invoke(["demo", "--no-serve"])
+    assert again.exit_code == 0  # idempotent: only the passwords change
+
+
+def test_commands_work_under_flask_cli(app):
+    runner = FlaskCliRunner(app)
+    result = runner.invoke(args=["unit", "list"])
+    assert result.exit_code == 0 and ORG.department in result.output

@@ -1,0 +1,58 @@
+"""Configuration precedence: defaults < SIPAS_* environment < test mapping."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from survey_app import config, create_app
+
+
+def test_defaults(monkeypatch, tmp_path):
+    for name in config.DEFAULTS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    values = config.build()
+    assert values["SIPAS_DATA_DIR"] == str(tmp_path / "sipas-data")
+    assert values["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'sipas-data' / 'sipas.sqlite'}"
+    assert values["SIPAS_CODE_TTL_DAYS"] == 30
+    assert values["SIPAS_PUBLIC_URL"] == "http://localhost:5000"
+
+
+def test_environment_overrides_defaults_and_test_mapping_overrides_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("SIPAS_DATA_DIR", str(tmp_path / "env"))
+    monkeypatch.setenv("SIPAS_CODE_TTL_DAYS", "7")
+    monkeypatch.setenv("SIPAS_PUBLIC_URL", "https://ks.example.vn/")
+    monkeypatch.setenv("SIPAS_SECRET_KEY", "from-env")
+    values = config.build()
+    assert values["SIPAS_CODE_TTL_DAYS"] == 7
+    assert values["SIPAS_PUBLIC_URL"] == "https://ks.example.vn"
+    assert values["SECRET_KEY"] == "from-env"
+    assert values["SESSION_COOKIE_SECURE"] is True
+    assert values["SIPAS_DATA_DIR"] == str(tmp_path / "env")
+    values = config.build({"SIPAS_CODE_TTL_DAYS": 3, "SIPAS_DATABASE_URL": "sqlite://"})
+    assert values["SIPAS_CODE_TTL_DAYS"] == 3
+    assert values["SQLALCHEMY_DATABASE_URI"] == "sqlite://"
+
+
+def test_bad_environment_value_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("SIPAS_CODE_TTL_DAYS", "thirty")
+    with pytest.raises(config.ConfigError, match="SIPAS_CODE_TTL_DAYS.*whole number"):
+        config.build()
+
+
+def test_secret_key_is_made_once_and_kept_private(monkeypatch, tmp_path):
+    monkeypatch.delenv("SIPAS_SECRET_KEY", raising=False)
+    first = config.build({"SIPAS_DATA_DIR": str(tmp_path)})["SECRET_KEY"]
+    second = config.build({"SIPAS_DATA_DIR": str(tmp_path)})["SECRET_KEY"]
+    assert first == second and len(first) >= 40
+    mode = stat.S_IMODE(os.stat(tmp_path / "secret_key").st_mode)
+    assert mode == 0o600
+
+
+def test_create_app_uses_the_mapping(tmp_path):
+    app = create_app({"SIPAS_DATA_DIR": str(tmp_path), "SIPAS_SECRET_KEY": "k", "SIPAS_PUBLIC_URL": "http://x/"})
+    assert app.config["SIPAS_PUBLIC_URL"] == "http://x"
+    assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"

@@ -1,0 +1,86 @@
+"""Schema and migrations on SQLite and PostgreSQL; anonymity by construction; the
+append-only audit log; questionnaire snapshots are immutable."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import DatabaseError
+
+from survey_app.database import ImmutableVersionError, sync_questionnaires, upgrade
+from survey_app.extensions import db
+from survey_app.models import AuditEntry, QuestionnaireVersion, Response
+from survey_app.services import audit
+from tests.support import csrf_token, full_answers, issue_codes
+
+EXPECTED_TABLES = {
+    "units", "procedures", "questionnaire_versions", "survey_codes", "code_batches", "responses",
+    "answers", "comments", "users", "api_keys", "audit_log", "alembic_version",
+}
+
+
+def test_migrations_create_every_table_from_empty(backend_app):
+    with backend_app.app_context():
+        tables = set(inspect(db.engine).get_table_names())
+        assert EXPECTED_TABLES <= tables
+        assert db.session.scalar(text("SELECT version_num FROM alembic_version")) == "0001"
+
+
+def test_init_is_idempotent(backend_app):
+    with backend_app.app_context():
+        upgrade()
+        assert sync_questionnaires() == []
+        keys = {v.key for v in db.session.scalars(select(QuestionnaireVersion))}
+        assert keys == {"sipas-2023@1", "tt01-counter@1"}
+
+
+def test_response_row_cannot_identify_the_respondent(backend_app):
+    with backend_app.app_context():
+        columns = {c["name"] for c in inspect(db.engine).get_columns("responses")}
+        foreign = {fk["referred_table"] for fk in inspect(db.engine).get_foreign_keys("responses")}
+        column_types = {c["name"]: str(c["type"]).upper() for c in inspect(db.engine).get_columns("responses")}
+    assert "survey_codes" not in foreign
+    forbidden = {"code", "code_id", "survey_code_id", "ip", "ip_address", "user_agent", "created_at",
+                 "submitted_at", "batch_id", "session"}
+    assert not columns & forbidden
+    assert column_types["submitted_on"] == "DATE"
+    assert not any("TIME" in kind for kind in column_types.values())
+
+
+def test_stored_response_has_random_id_and_only_the_date(backend_app):
+    client = backend_app.test_client()
+    [code] = issue_codes(backend_app)
+    html = client.get(f"/s/{code}").get_data(as_text=True)
+    assert client.post(f"/s/{code}", data={**full_answers(), "csrf_token": csrf_token(html)}).status_code == 303
+    with backend_app.app_context():
+        row = db.session.execute(select(Response.__table__)).mappings().one()
+    assert len(row["id"]) == 32 and code.replace("-", "") not in str(dict(row)).upper()
+    assert set(row.keys()) == {c.name for c in Response.__table__.columns}
+
+
+def test_sqlite_responses_have_no_rowid(app):
+    with app.app_context():
+        with pytest.raises(DatabaseError):
+            db.session.execute(text("SELECT rowid FROM responses")).all()
+        db.session.rollback()
+
+
+def test_audit_log_is_append_only(backend_app):
+    with backend_app.app_context():
+        audit.record("tester", "test.action", "x")
+        db.session.commit()
+        for statement in ("UPDATE audit_log SET actor = 'mallory'", "DELETE FROM audit_log"):
+            with pytest.raises(DatabaseError):
+                db.session.execute(text(statement))
+                db.session.commit()
+            db.session.rollback()
+        assert db.session.scalar(select(AuditEntry.actor).where(AuditEntry.action == "test.action")) == "tester"
+
+
+def test_changed_published_questionnaire_is_refused(backend_app):
+    with backend_app.app_context():
+        stored = db.session.scalar(select(QuestionnaireVersion).filter_by(questionnaire_id="sipas-2023"))
+        stored.sha256 = "0" * 64  # as if the file had been edited after publication
+        db.session.commit()
+        with pytest.raises(ImmutableVersionError, match="raise|version = 2|immutable"):
+            sync_questionnaires()
