@@ -106,7 +106,7 @@ def register(app: Flask) -> None:
     login_manager.login_message = None
     _register_errors(app)
     _register_headers(app)
-    app.jinja_env.globals.update(t=t, current_lang=current_lang)
+    app.jinja_env.globals.update(t=t, current_lang=current_lang, url_rules=app.view_functions)
 
 
 def _optional_blueprint(module: str):

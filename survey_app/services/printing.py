@@ -1,0 +1,33 @@
+"""Glue between issued codes and the printing library (labels, slips, posters)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask import current_app
+
+from ..printing import Label, batch_pdf, poster_pdf, slip_pdf
+from .codes import IssuedCode
+from .timekeeping import local_date
+
+
+def label_of(item: IssuedCode, lang: str = "vi") -> Label:
+    return Label(
+        code=item.code, url=item.url, unit=item.unit_name, procedure=item.procedure_name,
+        expires_on=local_date(item.expires_at) if item.expires_at else None, lang=lang,
+    )
+
+
+def batch_document(items: Sequence[IssuedCode], *, kind: str, lang: str = "vi") -> bytes:
+    """Label sheets for single-use codes; one poster page per code for counter codes."""
+    if not items:
+        raise ValueError("no codes to print")
+    if kind == "counter":
+        if len(items) != 1:
+            raise ValueError("count: a poster PDF holds one counter code; issue counter codes one at a time")
+        return poster_pdf(label_of(items[0], lang))
+    return batch_pdf([label_of(item, lang) for item in items], title=f"sipas — {items[0].unit_name}")
+
+
+def slip_document(item: IssuedCode, *, size: str = "80mm", lang: str = "vi") -> bytes:
+    return slip_pdf(label_of(item, lang), size=size, ttl_days=current_app.config["SIPAS_CODE_TTL_DAYS"])

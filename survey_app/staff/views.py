@@ -1,0 +1,346 @@
+"""Staff pages: login, one-click slips, batches, posters, voiding, response rates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
+                   url_for)
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import func, select
+
+import questionnaires
+
+from ..access import require_unit, roles_required, unit_scope
+from ..extensions import db
+from ..models import CodeBatch, CodeKind, CodeStatus, Procedure, QuestionnaireVersion, Role, SurveyCode, Unit, utcnow
+from ..printing import qr_svg
+from ..services import audit, catalog, codes, printing, users
+from ..services import rates as rate_service
+from ..services.exports import to_bytes
+from ..services.timekeeping import local_date
+from .forms import BatchForm, CodeTargetForm, ConfirmForm, LoginForm, PasswordForm, VoidCodeForm
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+ISSUERS = (Role.STAFF, Role.ADMIN)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("staff.home"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        config = current_app.config
+        outcome = users.authenticate(form.username.data, form.password.data,
+                                     max_failures=config["SIPAS_LOGIN_MAX_FAILURES"],
+                                     lock_minutes=config["SIPAS_LOGIN_LOCK_MINUTES"])
+        if outcome.user is not None:
+            login_user(outcome.user)
+            return redirect(_safe_next(request.args.get("next")) or url_for("staff.home"))
+        status = 401
+        if outcome.locked_until is not None:
+            minutes = max(1, int((outcome.locked_until - utcnow()).total_seconds() // 60) + 1)
+            flash(f"Tài khoản tạm khóa do đăng nhập sai nhiều lần. Vui lòng thử lại sau {minutes} phút "
+                  "hoặc liên hệ quản trị viên.", "error")
+            status = 429
+        else:
+            flash("Sai tên đăng nhập hoặc mật khẩu.", "error")
+    elif request.method == "POST":
+        status = 400
+    return render_template("staff/login.html", form=form), status
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site paths: never redirect a login to another host."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    audit.record(current_user.username, "logout", current_user.username)
+    db.session.commit()
+    logout_user()
+    return redirect(url_for("staff.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            users.change_password(current_user, form.current.data, form.new.data)
+        except users.AccountError as exc:
+            form.current.errors.append(str(exc))
+        else:
+            login_user(current_user)  # the session token changed: keep this session
+            flash("Đã đổi mật khẩu. Các phiên đăng nhập khác đã bị đăng xuất.", "success")
+            return redirect(url_for("staff.home"))
+    return render_template("staff/password.html", form=form), 400 if form.errors else 200
+
+
+def _target_choices(form: CodeTargetForm) -> None:
+    scope = unit_scope(current_user)
+    units = [(u, d) for u, d in catalog.units_in_order() if u.active and (scope is None or u.id in scope)]
+    form.unit.choices = [(u.code, "\u2003" * d + f"{u.name} ({u.code})") for u, d in units]
+    procedures = db.session.scalars(select(Procedure).where(Procedure.active).order_by(Procedure.code))
+    form.procedure.choices = [("", "— Không chọn —")] + [(p.code, f"{p.code} — {p.name}") for p in procedures]
+    keys = sorted({(v.questionnaire_id, v.version) for v in db.session.scalars(select(QuestionnaireVersion))},
+                  key=lambda k: (k[0] != "sipas-2023", k[0], -k[1]))
+    form.questionnaire.choices = [(f"{q}@{v}", questionnaires.load(q, v).title["vi"] + f" ({q}@{v})")
+                                  for q, v in keys if (q, v) in questionnaires.available()]
+
+
+def _remembered(form: CodeTargetForm) -> None:
+    if request.method == "GET":
+        if current_user.last_unit_id:
+            unit = db.session.get(Unit, current_user.last_unit_id)
+            form.unit.data = unit.code if unit else None
+        if current_user.last_procedure_id:
+            procedure = db.session.get(Procedure, current_user.last_procedure_id)
+            form.procedure.data = procedure.code if procedure else ""
+
+
+def _resolve(form: CodeTargetForm) -> tuple[Unit, Procedure | None]:
+    unit = catalog.unit_by_code(form.unit.data)
+    require_unit(current_user, unit)
+    procedure = catalog.procedure_by_code(form.procedure.data) if form.procedure.data else None
+    current_user.last_unit_id = unit.id
+    current_user.last_procedure_id = procedure.id if procedure else None
+    return unit, procedure
+
+
+@bp.get("/")
+@login_required
+def home():
+    if current_user.role == Role.ANALYST:
+        return redirect(url_for("analyst.overview") if "analyst.overview" in current_app.view_functions
+                        else url_for("staff.rates"))
+    form = CodeTargetForm()
+    _target_choices(form)
+    _remembered(form)
+    return render_template("staff/home.html", form=form, void_form=VoidCodeForm(),
+                           batch_form=_batch_form_defaults())
+
+
+def _batch_form_defaults() -> BatchForm:
+    form = BatchForm(formdata=None)
+    _target_choices(form)
+    _remembered(form)
+    return form
+
+
+@bp.post("/slip")
+@roles_required(*ISSUERS)
+def slip():
+    """One click: issue one single-use code and open the slip, which prints itself."""
+    form = CodeTargetForm()
+    _target_choices(form)
+    if not form.validate_on_submit():
+        flash("Chọn đơn vị, thủ tục và phiếu khảo sát hợp lệ rồi bấm In lại.", "error")
+        return redirect(url_for("staff.home"))
+    unit, procedure = _resolve(form)
+    _, [item] = codes.issue(unit=unit, procedure=procedure, questionnaire=form.questionnaire.data,
+                            kind=CodeKind.SINGLE, count=1, actor=current_user.username)
+    return redirect(url_for("staff.show_slip", code_id=item.id, autoprint=1), 303)
+
+
+def _code_record(code_id: int) -> SurveyCode:
+    record = db.session.get(SurveyCode, code_id)
+    if record is None:
+        abort(404)
+    require_unit(current_user, record.unit_id)
+    return record
+
+
+@bp.get("/slip/<int:code_id>")
+@roles_required(*ISSUERS)
+def show_slip(code_id: int):
+    record = _code_record(code_id)
+    text = codes.unseal(record)
+    if text is None:
+        abort(404)
+    item = codes.describe(record, text)
+    return render_template("staff/slip.html", item=item, svg=qr_svg(item.url, size="100%"),
+                           ttl=current_app.config["SIPAS_CODE_TTL_DAYS"],
+                           expires_on=local_date(item.expires_at) if item.expires_at else None,
+                           autoprint=request.args.get("autoprint") == "1", void_form=ConfirmForm())
+
+
+@bp.get("/slip/<int:code_id>.pdf")
+@roles_required(*ISSUERS)
+def slip_pdf(code_id: int):
+    record = _code_record(code_id)
+    text = codes.unseal(record)
+    if text is None:
+        abort(404)
+    size = "A6" if request.args.get("size") == "A6" else "80mm"
+    data = printing.slip_document(codes.describe(record, text), size=size)
+    return _pdf(data, f"sipas-phieu-{record.id}.pdf")
+
+
+def _pdf(data: bytes, filename: str) -> Response:
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"})
+
+
+@bp.route("/batches", methods=["GET", "POST"])
+@login_required
+def batches():
+    if current_user.role not in (Role.STAFF, Role.ADMIN):
+        abort(403)
+    form = BatchForm()
+    _target_choices(form)
+    if request.method == "POST":
+        if form.validate_on_submit():
+            if form.kind.data == CodeKind.COUNTER and form.count.data != 1:
+                form.count.errors.append("Mỗi áp phích tại quầy là một mã: chọn số lượng 1.")
+            else:
+                unit, procedure = _resolve(form)
+                batch, _ = codes.issue(unit=unit, procedure=procedure, questionnaire=form.questionnaire.data,
+                                       kind=form.kind.data, count=form.count.data, actor=current_user.username)
+                flash(f"Đã tạo lô {batch.id}: {form.count.data} mã.", "success")
+                return redirect(url_for("staff.batch", batch_id=batch.id), 303)
+    rows = _batch_rows()
+    return render_template("staff/batches.html", form=form, rows=rows), 400 if form.errors else 200
+
+
+def _batch_rows(limit: int = 200):
+    scope = unit_scope(current_user)
+    now = utcnow()
+    expired = (SurveyCode.status == CodeStatus.ISSUED.value) & SurveyCode.expires_at.is_not(None) & (
+        SurveyCode.expires_at <= now)
+    query = (
+        select(CodeBatch,
+               func.count(SurveyCode.id),
+               func.sum((SurveyCode.status == CodeStatus.ANSWERED.value).cast(db.Integer)),
+               func.sum((SurveyCode.status == CodeStatus.VOIDED.value).cast(db.Integer)),
+               func.sum(expired.cast(db.Integer)))
+        .join(SurveyCode, SurveyCode.batch_id == CodeBatch.id)
+        .group_by(CodeBatch.id)
+        .order_by(CodeBatch.id.desc())
+        .limit(limit)
+    )
+    if scope is not None:
+        query = query.where(CodeBatch.unit_id.in_(scope))
+    return db.session.execute(query).all()
+
+
+def _batch_or_404(batch_id: int) -> CodeBatch:
+    batch = db.session.get(CodeBatch, batch_id)
+    if batch is None:
+        abort(404)
+    require_unit(current_user, batch.unit_id)
+    return batch
+
+
+@bp.get("/batches/<int:batch_id>")
+@roles_required(*ISSUERS)
+def batch(batch_id: int):
+    record = _batch_or_404(batch_id)
+    counts = dict(db.session.execute(
+        select(SurveyCode.status, func.count()).where(SurveyCode.batch_id == batch_id).group_by(SurveyCode.status)
+    ).all())
+    return render_template("staff/batch.html", batch=record, counts=counts, confirm=ConfirmForm())
+
+
+@bp.get("/batches/<int:batch_id>.pdf")
+@roles_required(*ISSUERS)
+def batch_pdf(batch_id: int):
+    """The batch's still-usable codes as label sheets (or the counter poster): a reprint."""
+    record = _batch_or_404(batch_id)
+    members = list(db.session.scalars(select(SurveyCode).where(SurveyCode.batch_id == batch_id)
+                                      .order_by(SurveyCode.id)))
+    items = codes.reprint(members, actor=current_user.username)
+    if not items:
+        flash("Lô này không còn mã nào dùng được để in.", "warning")
+        return redirect(url_for("staff.batch", batch_id=batch_id))
+    if record.kind == CodeKind.COUNTER:
+        items = items[:1]
+    return _pdf(printing.batch_document(items, kind=record.kind), f"sipas-lo-{batch_id}.pdf")
+
+
+@bp.post("/batches/<int:batch_id>/void")
+@roles_required(*ISSUERS)
+def void_batch(batch_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    _batch_or_404(batch_id)
+    members = list(db.session.scalars(select(SurveyCode).where(SurveyCode.batch_id == batch_id)))
+    voided = codes.void_codes(members, actor=current_user.username, reason="batch")
+    flash(f"Đã hủy {voided} mã chưa được trả lời của lô {batch_id}.", "success")
+    return redirect(url_for("staff.batch", batch_id=batch_id), 303)
+
+
+@bp.post("/codes/void")
+@roles_required(*ISSUERS)
+def void_code():
+    form = VoidCodeForm()
+    if not form.validate_on_submit():
+        flash("Nhập mã cần hủy.", "error")
+        return redirect(url_for("staff.home"))
+    try:
+        record = codes.find(form.code.data)
+    except codes.CodeError as exc:
+        message = ("Mã có vẻ bị gõ nhầm (ký tự kiểm tra không khớp)." if exc.problem == codes.CodeProblem.CHECK_FAILED
+                   else "Không tìm thấy mã này.")
+        flash(message, "error")
+        return redirect(url_for("staff.home"))
+    require_unit(current_user, record.unit_id)
+    if codes.void_codes([record], actor=current_user.username, reason="single") == 1:
+        flash("Đã hủy mã.", "success")
+    else:
+        flash("Mã này đã được trả lời hoặc đã bị hủy trước đó; không có gì thay đổi.", "warning")
+    return redirect(url_for("staff.home"))
+
+
+@bp.post("/slip/<int:code_id>/void")
+@roles_required(*ISSUERS)
+def void_slip(code_id: int):
+    """Void a slip that did not print properly, and print a fresh one for the same target."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    record = _code_record(code_id)
+    codes.void_codes([record], actor=current_user.username, reason="reprint")
+    _, [item] = codes.issue(unit=record.unit, procedure=record.procedure,
+                            questionnaire=record.questionnaire_version.key, kind=CodeKind.SINGLE, count=1,
+                            actor=current_user.username)
+    return redirect(url_for("staff.show_slip", code_id=item.id, autoprint=1), 303)
+
+
+def _date_arg(name: str) -> dt.date | None:
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        flash(f"Ngày '{raw[:20]}' không hợp lệ: dùng dạng YYYY-MM-DD.", "error")
+        return None
+
+
+@bp.get("/rates")
+@roles_required(Role.STAFF, Role.ADMIN, Role.ANALYST)
+def rates():
+    period = request.args.get("period", "month")
+    if period not in rate_service.PERIODS:
+        period = "month"
+    date_from, date_to = _date_arg("from"), _date_arg("to")
+    table = rate_service.response_rates(unit_ids=unit_scope(current_user), period=period,
+                                        date_from=date_from, date_to=date_to)
+    if request.args.get("format") == "csv":
+        audit.record(current_user.username, "export.rates", None, period=period)
+        db.session.commit()
+        return Response(to_bytes(table, "csv"), mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="sipas-ty-le-phan-hoi-{period}.csv"'})
+    csv_url = url_for("staff.rates", **{**request.args.to_dict(), "period": period, "format": "csv"})
+    return render_template("staff/rates.html", table=table, period=period, date_from=date_from, date_to=date_to,
+                           csv_url=csv_url)
+
