@@ -22,6 +22,7 @@ rest of the package.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,16 +35,21 @@ from scipy import optimize, special, stats
 __all__ = [
     "ADJUST_METHODS",
     "BetaBinomialFit",
+    "LEVELS",
     "Comparison",
     "ComparisonSet",
+    "Ranking",
     "Difference",
     "Funnel",
     "FunnelPoint",
     "ShrunkEstimate",
     "Shrinkage",
     "adjust_pvalues",
+    "compare_estimates",
+    "compare_groups",
     "compare_periods",
     "compare_units",
+    "comparisons_json",
     "diff_estimates",
     "diff_proportions",
     "fit_beta_binomial",
@@ -738,3 +744,468 @@ def funnel(
         }
     )
     return Funnel(100.0 * p, method, tuple(points), curve)
+
+
+# --------------------------------------------------------------------------- results
+#: What the adjustment family is (shown in the JSON).
+FAMILY = "one indicator across the units (groups) for the same pair of periods or context"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One indicator of one group compared with its reference.
+
+    ``keys`` are the group keys the two sides share (the context); ``dimension`` is what
+    differs (``"period"`` or the unit column); ``label`` is the compared side (the later
+    period, the unit) and ``reference`` the other (the earlier period, ``"rest"`` = all
+    other units, or another unit). ``flag`` is ``"insufficient data"`` when either side is
+    flagged.
+    """
+
+    keys: Mapping[str, Any]
+    dimension: str
+    label: str
+    reference: str
+    level: str  # "general" | "overall" | "element" | "criterion"
+    code: str
+    difference: Difference
+    p_adjusted: float | None = None
+    flag: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        d = self.difference
+        return _nan_to_none(
+            {
+                "keys": dict(self.keys),
+                "dimension": self.dimension,
+                "label": self.label,
+                "reference": self.reference,
+                "level": self.level,
+                "code": self.code,
+                "index": d.a,
+                "n": d.n_a,
+                "reference_index": d.b,
+                "reference_n": d.n_b,
+                "difference": d.estimate,
+                "se": d.se,
+                "ci": list(d.ci),
+                "p_value": d.p_value,
+                "p_adjusted": self.p_adjusted,
+                "method": d.method,
+                "test": d.test,
+                "df": d.df,
+                "flag": self.flag,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Empirical-Bayes ranking and funnel-plot data of the units in one context."""
+
+    keys: Mapping[str, Any]
+    level: str
+    code: str
+    counts: str  # "observed" (satisfied / n) or "effective" (from index and SE)
+    shrinkage: Shrinkage | None
+    funnel: Funnel | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "keys": _nan_to_none(dict(self.keys)),
+            "level": self.level,
+            "code": self.code,
+            "counts": self.counts,
+            "shrinkage": None if self.shrinkage is None else self.shrinkage.to_json(),
+            "funnel": None if self.funnel is None else self.funnel.to_json(),
+        }
+
+
+@dataclass(frozen=True)
+class ComparisonSet:
+    """The comparisons of :func:`compare_periods` or :func:`compare_units`."""
+
+    kind: str  # "previous" | "units"
+    adjust: str
+    confidence: float
+    design: bool
+    comparisons: tuple[Comparison, ...]
+    rankings: tuple[Ranking, ...] = ()
+    reference: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict (no NaN): the ``comparisons`` key of ``sipas analyze --json``."""
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "adjust": self.adjust,
+            "family": FAMILY,
+            "confidence": self.confidence,
+            "design": self.design,
+            "items": [c.to_json() for c in self.comparisons],
+        }
+        if self.kind == "units":
+            out["reference"] = self.reference
+            out["rankings"] = [r.to_json() for r in self.rankings]
+        return out
+
+
+def _value(est: Any) -> float:
+    value = None if est is None else getattr(est, "value", None)
+    return float(value) if _finite(value) else math.nan
+
+
+def _se(est: Any) -> float:
+    se = None if est is None else getattr(est, "se", None)
+    return float(se) if _finite(se) else math.nan
+
+
+def _indicators(group: Any, levels: Sequence[str]) -> list[tuple[str, str, Any]]:
+    """(level, code, estimate) of a GroupResult in report order."""
+    out: list[tuple[str, str, Any]] = []
+    if "general" in levels and getattr(group, "general", None) is not None:
+        out.append(("general", "general", group.general))
+    if "overall" in levels:
+        out.append(("overall", "overall", group.overall))
+    if "element" in levels:
+        out += [("element", k, e) for k, e in group.elements.items()]
+    if "criterion" in levels:
+        out += [("criterion", k, c) for k, c in group.criteria.items()]
+    return out
+
+
+LEVELS = ("general", "overall", "element", "criterion")
+
+
+def compare_estimates(
+    a: Any, b: Any, *, level: str, design: bool, confidence: float = 0.95
+) -> Difference:
+    """Compare two estimates of the core (:class:`analysis.Estimate`) from independent samples.
+
+    A proportion (``level`` "general" or "criterion") without a design uses
+    :func:`diff_proportions` on the unweighted counts ``satisfied`` / ``n``; composites,
+    and anything under a design, use :func:`diff_estimates` with ``V1 + V2`` — under a
+    design with a t quantile on ``df = df_a + df_b`` (each side's PSUs minus strata;
+    conservative when the sides share strata), normal when a side has no df.
+    """
+    proportion = level in ("general", "criterion")
+    if proportion and not design:
+        n_a = getattr(a, "n", 0) or 0 if a is not None else 0
+        n_b = getattr(b, "n", 0) or 0 if b is not None else 0
+        x_a = getattr(a, "satisfied", 0) if n_a else 0
+        x_b = getattr(b, "satisfied", 0) if n_b else 0
+        return diff_proportions(x1=x_a, n1=n_a, x2=x_b, n2=n_b, confidence=confidence)
+    df = None
+    if design:
+        df_a, df_b = getattr(a, "df", None), getattr(b, "df", None)
+        if _finite(df_a) and _finite(df_b):
+            df = float(df_a) + float(df_b)
+    return diff_estimates(
+        a=_value(a), se_a=_se(a), b=_value(b), se_b=_se(b),
+        n_a=float(getattr(a, "n", math.nan) if a is not None else math.nan),
+        n_b=float(getattr(b, "n", math.nan) if b is not None else math.nan),
+        df=df, confidence=confidence,
+    )
+
+
+def compare_groups(
+    a: Any,
+    b: Any,
+    *,
+    design: bool,
+    confidence: float = 0.95,
+    levels: Sequence[str] = LEVELS,
+    keys: Mapping[str, Any] | None = None,
+    dimension: str = "period",
+    label: str = "",
+    reference: str = "",
+) -> list[Comparison]:
+    """Every indicator of group ``a`` against the same indicator of group ``b``."""
+    for level in levels:
+        if level not in LEVELS:
+            raise ValueError(f"levels: unknown level {level!r}; use {', '.join(LEVELS)}")
+    flag_name = "insufficient data"
+    out = []
+    b_items = {(lv, code): est for lv, code, est in _indicators(b, levels)}
+    for level, code, est in _indicators(a, levels):
+        other = b_items.get((level, code))
+        if other is None and level != "general":
+            continue
+        flagged = any(getattr(e, "flag", None) for e in (est, other) if e is not None)
+        out.append(
+            Comparison(
+                keys=MappingProxyType(dict(keys or {})), dimension=dimension, label=label,
+                reference=reference, level=level, code=code,
+                difference=compare_estimates(est, other, level=level, design=design,
+                                             confidence=confidence),
+                flag=flag_name if flagged or other is None else None,
+            )
+        )
+    return out
+
+
+def _with_adjustment(comparisons: list[Comparison], method: str) -> tuple[Comparison, ...]:
+    if method not in ADJUST_METHODS:
+        raise ValueError(f"adjust: must be one of {', '.join(ADJUST_METHODS)}, got {method!r}")
+    families: dict[Any, list[int]] = {}
+    for i, c in enumerate(comparisons):
+        if c.dimension == "period":
+            # one indicator, one pair of periods, across the groups (units)
+            family: tuple[Any, ...] = (c.level, c.code, c.label, c.reference)
+        else:
+            # one indicator in one context (period, other keys), across the units
+            family = (c.level, c.code, tuple(sorted((k, str(v)) for k, v in c.keys.items())))
+        families.setdefault(family, []).append(i)
+    adjusted: list[float | None] = [None] * len(comparisons)
+    for members in families.values():
+        values = adjust_pvalues([comparisons[i].difference.p_value for i in members],
+                                method=method)
+        for i, v in zip(members, values, strict=True):
+            adjusted[i] = float(v) if math.isfinite(v) else None
+    return tuple(
+        Comparison(c.keys, c.dimension, c.label, c.reference, c.level, c.code, c.difference,
+                   adjusted[i], c.flag)
+        for i, c in enumerate(comparisons)
+    )
+
+
+def _analyze(data: Any, questionnaire: Any, **kwargs: Any) -> Any:
+    from . import analyze  # late import: the core imports nothing from here
+
+    if questionnaire is None:
+        raise ValueError("questionnaire: needed when a DataFrame is given")
+    return analyze(data, questionnaire, **kwargs)
+
+
+def _is_result(obj: Any) -> bool:
+    return hasattr(obj, "groups") and hasattr(obj, "questionnaire") and hasattr(obj, "to_json")
+
+
+def compare_periods(
+    result_or_df: Any,
+    questionnaire: Any = None,
+    *,
+    by: str | Sequence[str] = (),
+    period: str | None = None,
+    adjust: str = "holm",
+    levels: Sequence[str] = LEVELS,
+    **analyze_options: Any,
+) -> ComparisonSet:
+    """Each period against the period before it, per group (methodology §4).
+
+    "The period before" is the previous period of the same kind (2024-Q1 before 2024-Q2,
+    2023-12 before 2024-01); for the overlapping PAR windows it is the same window one year
+    earlier (:func:`analysis.previous_period`). A period whose previous period has no data in
+    that group is not compared. The two periods are independent samples (different
+    respondents); see :func:`compare_estimates` for the methods. p-values are adjusted
+    (``adjust`` = "holm" or "bh") within each family: one indicator, one pair of periods,
+    across the groups.
+
+    Parameters
+    ----------
+    result_or_df : AnalysisResult or DataFrame
+        A result of ``analyze(..., period=...)``, or responses to analyse with ``by``,
+        ``period`` and ``analyze_options`` (``confidence``, ``weight``, ...).
+    questionnaire : Questionnaire or str
+        Needed with a DataFrame.
+    by, period : as for :func:`analysis.analyze` (DataFrame input only).
+    adjust : {"holm", "bh"}
+    levels : which indicators to compare (default all: general, overall, elements, criteria).
+
+    Examples
+    --------
+    >>> import pandas as pd, questionnaires
+    >>> q = questionnaires.load("tt01-counter")
+    >>> df = pd.DataFrame({"DG1": [3, 2, 1, 3] * 25 + [3, 3, 2, 3] * 25,
+    ...                    "DG2": [3] * 200, "DG3": [2] * 200,
+    ...                    "HL": [3, 2, 1, 1] * 25 + [3, 3, 2, 1] * 25,
+    ...                    "submitted_on": ["2024-02-01"] * 100 + ["2024-05-01"] * 100})
+    >>> res = compare_periods(df, q, period="quarter")
+    >>> c = next(c for c in res.comparisons if c.level == "general")
+    >>> d = c.difference
+    >>> c.label, c.reference, round(d.estimate, 1), [round(v, 2) for v in d.ci]
+    ('2024-Q2', '2024-Q1', 25.0, [11.62, 37.17])
+    """
+    from .periods import period_sort_key, previous_period
+
+    if _is_result(result_or_df):
+        result = result_or_df
+        if result.period is None:
+            raise ValueError("result_or_df: the result has no periods; analyse with period=...")
+    else:
+        if period is None:
+            raise ValueError("period: needed to compare periods (month, quarter, half, year, par)")
+        result = _analyze(result_or_df, questionnaire, by=by, period=period, **analyze_options)
+    design = bool(result.is_design)
+    by_context: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for g in result.groups:
+        keys = dict(g.keys)
+        label = keys.pop("period")
+        context = tuple(keys.items())
+        by_context.setdefault(context, {})[label] = g
+    comparisons: list[Comparison] = []
+    for context, periods in by_context.items():
+        for label in sorted(periods, key=period_sort_key):
+            before = previous_period(label)
+            if before not in periods:
+                continue
+            comparisons += compare_groups(
+                periods[label], periods[before], design=design, confidence=result.confidence,
+                levels=levels, keys=dict(context), dimension="period", label=label,
+                reference=before,
+            )
+    return ComparisonSet(
+        kind="previous", adjust=adjust, confidence=result.confidence, design=design,
+        comparisons=_with_adjustment(comparisons, adjust),
+    )
+
+
+def _counts_for_ranking(est: Any, level: str, design: bool) -> tuple[float, float, str]:
+    """(x, n, kind) for shrinkage and the funnel: observed counts for a proportion without
+    a design; otherwise effective counts n_eff = θ(1 − θ)/SE², x = θ · n_eff (the counts of
+    a simple random sample with the same index and SE), falling back to the observed n
+    when SE is 0 or θ is 0 or 1."""
+    if est is None or not _finite(getattr(est, "value", None)) or not getattr(est, "n", 0):
+        return math.nan, math.nan, "observed"
+    if level in ("general", "criterion") and not design:
+        return float(est.satisfied), float(est.n), "observed"
+    theta = float(est.value) / 100.0
+    se = _se(est) / 100.0
+    if not (math.isfinite(se) and se > 0 and 0 < theta < 1):
+        return theta * float(est.n), float(est.n), "effective"
+    n_eff = theta * (1.0 - theta) / se**2
+    return theta * n_eff, n_eff, "effective"
+
+
+def _rankings(groups_by_context: Mapping[tuple[Any, ...], Mapping[str, Any]], level: str,
+              code: str, design: bool, confidence: float) -> tuple[Ranking, ...]:
+    out = []
+    for context, units in groups_by_context.items():
+        labels, xs, ns, flags = [], [], [], []
+        kind = "observed"
+        for unit_label, g in units.items():
+            est = g.general if level == "general" else g.overall
+            x, n, kind_i = _counts_for_ranking(est, level, design)
+            if not (math.isfinite(x) and math.isfinite(n) and n > 0):
+                continue
+            kind = kind_i
+            labels.append(str(unit_label))
+            xs.append(min(max(x, 0.0), n))
+            ns.append(n)
+            flags.append(getattr(est, "flag", None))
+        shrunk = fun = None
+        if len(labels) >= 2:
+            shrunk = shrink(x=xs, n=ns, labels=labels, flags=flags, confidence=confidence)
+            fun = funnel(x=xs, n=ns, labels=labels, flags=flags)
+        out.append(Ranking(MappingProxyType(dict(context)), level, code, kind, shrunk, fun))
+    return tuple(out)
+
+
+def compare_units(
+    result_or_df: Any,
+    questionnaire: Any = None,
+    *,
+    unit: str = "unit",
+    reference: str = "rest",
+    by: str | Sequence[str] = (),
+    period: str | None = None,
+    adjust: str = "holm",
+    levels: Sequence[str] = LEVELS,
+    **analyze_options: Any,
+) -> ComparisonSet:
+    """Each unit against the others, with adjusted p-values, shrinkage and funnel data.
+
+    ``reference="rest"`` (default): each unit against all the other units together, in
+    the same context (the other ``by`` keys and period) — two independent samples; needs
+    the responses (a DataFrame), since "the rest" is analysed afresh.
+    ``reference="pairwise"``: every pair of units (works on an AnalysisResult too).
+    p-values are adjusted within each family (one indicator in one context, across the
+    units or pairs). Rankings: per context, empirical-Bayes shrinkage
+    (:func:`shrink`) and funnel-plot data (:func:`funnel`) of the general index (HL), or of
+    the composite when the questionnaire has no general question; flagged units are not
+    ranked.
+
+    Parameters
+    ----------
+    result_or_df : DataFrame, or AnalysisResult grouped by ``unit`` (pairwise only)
+    questionnaire : Questionnaire or str (DataFrame input)
+    unit : the unit column
+    reference : {"rest", "pairwise"}
+    by, period : further grouping (the context); DataFrame input only
+    adjust : {"holm", "bh"}
+    levels : indicators to compare
+
+    Examples
+    --------
+    >>> import pandas as pd, questionnaires
+    >>> q = questionnaires.load("tt01-counter")
+    >>> df = pd.DataFrame({"DG1": [3, 2] * 60, "DG2": [3] * 120, "DG3": [2] * 120,
+    ...                    "HL": [3, 1, 2, 3] * 20 + [1, 1, 2, 3] * 10,
+    ...                    "unit": ["A"] * 40 + ["B"] * 40 + ["C"] * 40})
+    >>> res = compare_units(df, q, levels=["general"])
+    >>> [(c.label, round(c.difference.estimate, 1)) for c in res.comparisons]
+    [('A', 12.5), ('B', 12.5), ('C', -25.0)]
+    """
+    if reference not in ("rest", "pairwise"):
+        raise ValueError(f"reference: must be 'rest' or 'pairwise', got {reference!r}")
+    by_t = (by,) if isinstance(by, str) else tuple(by)
+    if _is_result(result_or_df):
+        if reference == "rest":
+            raise ValueError(
+                "reference: 'rest' needs the responses (a DataFrame); use 'pairwise' with a result"
+            )
+        result = result_or_df
+        if unit not in result.by:
+            raise ValueError(f"unit: the result is not grouped by {unit!r}")
+        data = None
+    else:
+        data = result_or_df
+        if not hasattr(data, "columns") or unit not in data.columns:
+            raise ValueError(f"unit: column {unit!r} is missing")
+        result = _analyze(data, questionnaire, by=(unit, *by_t), period=period,
+                          **analyze_options)
+    design = bool(result.is_design)
+    confidence = result.confidence
+    contexts: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for g in result.groups:
+        keys = dict(g.keys)
+        label = keys.pop(unit)
+        contexts.setdefault(tuple(keys.items()), {})[label] = g
+
+    comparisons: list[Comparison] = []
+    if reference == "pairwise":
+        for context, units in contexts.items():
+            for (la, ga), (lb, gb) in itertools.combinations(units.items(), 2):
+                comparisons += compare_groups(
+                    ga, gb, design=design, confidence=confidence, levels=levels,
+                    keys=dict(context), dimension=unit, label=str(la), reference=str(lb),
+                )
+    else:
+        assert data is not None
+        for label in sorted({u for units in contexts.values() for u in units}, key=str):
+            rest_rows = data[unit].astype(object) != label
+            if label is None:
+                rest_rows = data[unit].notna()
+            rest = _analyze(data.loc[rest_rows], result.questionnaire, by=by_t, period=period,
+                            **analyze_options)
+            rest_groups = {tuple(g.keys.items()): g for g in rest.groups}
+            for context, units in contexts.items():
+                if label not in units or context not in rest_groups:
+                    continue
+                comparisons += compare_groups(
+                    units[label], rest_groups[context], design=design, confidence=confidence,
+                    levels=levels, keys=dict(context), dimension=unit, label=str(label),
+                    reference="rest",
+                )
+    has_general = result.questionnaire.general is not None
+    level, code = ("general", "general") if has_general else ("overall", "overall")
+    return ComparisonSet(
+        kind="units", adjust=adjust, confidence=confidence, design=design,
+        comparisons=_with_adjustment(comparisons, adjust),
+        rankings=_rankings(contexts, level, code, design, confidence),
+        reference=reference,
+    )
+
+
+def comparisons_json(comparisons: ComparisonSet) -> dict[str, Any]:
+    """The JSON-ready dict of a :class:`ComparisonSet` (same as its ``to_json()``)."""
+    return comparisons.to_json()

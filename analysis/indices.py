@@ -8,6 +8,7 @@ are per-row gathers plus bincounts. Python loops run over questions and groups o
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -687,9 +688,11 @@ def _assemble(
 
     def _correlated_ci(code: str, g: int) -> tuple[float, float] | None:
         weights = _weights(code, g)
-        low = sum(a * props[c].low[g] for c, a in weights.items())
-        high = sum(a * props[c].high[g] for c, a in weights.items())
-        return _ci(low, high)
+        low = math.fsum(a * props[c].low[g] for c, a in weights.items())
+        high = math.fsum(a * props[c].high[g] for c, a in weights.items())
+        theta = float(comp[code]["value"][g])
+        # Clip to [0, 1] and around θ (rounding of the averages).
+        return _ci(min(max(low, 0.0), theta), max(min(high, 1.0), theta))
 
     results = []
     for g, keys in enumerate(grouping.keys):

@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import ScriptInfo
 
 from .commands import admin as admin_commands
+from .commands import apikeys as apikey_commands
 from .commands import codes as code_commands
 from .commands import data as data_commands
 from .commands import server as server_commands
@@ -17,6 +18,7 @@ from .commands import server as server_commands
 COMMANDS: list[click.Command] = [
     *server_commands.COMMANDS,
     *admin_commands.COMMANDS,
+    *apikey_commands.COMMANDS,
     *code_commands.COMMANDS,
     *data_commands.COMMANDS,
 ]

@@ -311,6 +311,170 @@ def test_funnel_with_target_centre():
         funnel(x=[40, 45], n=[50, 50], centre=180)
 
 
+# --------------------------------------------------------------------- on analysis results
+import pandas as pd  # noqa: E402
+
+import analysis  # noqa: E402
+import questionnaires  # noqa: E402
+from analysis.compare import compare_periods, compare_units  # noqa: E402
+
+SIPAS = questionnaires.load("sipas-2023")
+
+
+def _responses(n=1200, seed=5) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    units = rng.choice(["A", "B", "C", "D"], size=n, p=[0.4, 0.3, 0.25, 0.05])
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 366, n), unit="D")
+    shift = pd.Series(units).map({"A": 0.3, "B": 0.0, "C": -0.4, "D": 0.0}).to_numpy()
+    trend = (days.month.to_numpy() - 6) / 12
+    data = {}
+    for c in SIPAS.criteria:
+        data[c.code] = np.clip(np.rint(3.8 + shift + trend + rng.normal(0, 0.9, n)), 1, 5)
+    feedback = rng.random(n) < 0.25
+    for code in ("PA1", "PA2", "PA3"):
+        data[code] = np.where(feedback, data[code], np.nan)
+    data["HL"] = np.clip(np.rint(3.8 + shift + trend + rng.normal(0, 0.9, n)), 1, 5)
+    df = pd.DataFrame(data)
+    df["unit"] = units
+    df["submitted_on"] = days
+    df["stratum"] = units
+    df["psu"] = [f"{u}-{i}" for u, i in zip(units, rng.integers(0, 8, n), strict=True)]
+    df["weight"] = rng.uniform(1, 3, n)
+    return df
+
+
+@pytest.fixture(scope="module")
+def responses():
+    return _responses()
+
+
+def test_compare_periods_matches_hand_computation(responses):
+    result = analysis.analyze(responses, SIPAS, by="unit", period="quarter")
+    res = compare_periods(result, adjust="holm")
+    assert res.kind == "previous" and not res.design
+    pairs = {(c.keys["unit"], c.label, c.reference) for c in res.comparisons}
+    assert ("A", "2024-Q2", "2024-Q1") in pairs and ("A", "2024-Q1", "2023-Q4") not in pairs
+    c = next(c for c in res.comparisons
+             if c.keys == {"unit": "B"} and c.label == "2024-Q3" and c.level == "general")
+    now, before = result.group(unit="B", period="2024-Q3"), result.group(unit="B", period="2024-Q2")
+    expected = diff_proportions(x1=now.general.satisfied, n1=now.general.n,
+                                x2=before.general.satisfied, n2=before.general.n)
+    assert c.difference == expected
+    o = next(c for c in res.comparisons
+             if c.keys == {"unit": "B"} and c.label == "2024-Q3" and c.level == "overall")
+    assert o.difference.method == "linearised"
+    assert o.difference.estimate == pytest.approx(now.overall.index - before.overall.index)
+    assert o.difference.se == pytest.approx(math.hypot(now.overall.se, before.overall.se))
+    el = next(c for c in res.comparisons
+              if c.keys == {"unit": "B"} and c.label == "2024-Q3" and c.code == "CC")
+    assert el.level == "element" and el.difference.method == "linearised"
+    cr = next(c for c in res.comparisons
+              if c.keys == {"unit": "B"} and c.label == "2024-Q3" and c.code == "CC1")
+    assert cr.difference.method == "newcombe"
+
+
+def test_compare_periods_adjusts_across_units(responses):
+    res = compare_periods(responses, SIPAS, by="unit", period="quarter", adjust="bh")
+    family = [c for c in res.comparisons
+              if c.level == "general" and c.label == "2024-Q2"]
+    assert len(family) == 4
+    expected = adjust_pvalues([c.difference.p_value for c in family], method="bh")
+    assert [c.p_adjusted for c in family] == pytest.approx(list(expected))
+    doc = res.to_json()
+    assert json.loads(json.dumps(doc, allow_nan=False)) == doc
+    assert doc["items"][0]["keys"]["unit"] in "ABCD"
+
+
+def test_compare_periods_par_windows_compare_same_window_a_year_before(responses):
+    two_years = pd.concat([responses, responses.assign(
+        submitted_on=responses["submitted_on"] + pd.DateOffset(years=1))])
+    res = compare_periods(two_years, SIPAS, period="par", levels=["general"])
+    assert {(c.label, c.reference) for c in res.comparisons} >= {
+        ("2025-PAR-Q1", "2024-PAR-Q1"), ("2025-PAR-6M", "2024-PAR-6M")}
+    assert all(c.label[:4] == str(int(c.reference[:4]) + 1) for c in res.comparisons)
+
+
+def test_compare_periods_needs_periods(responses):
+    with pytest.raises(ValueError, match="^result_or_df"):
+        compare_periods(analysis.analyze(responses, SIPAS))
+    with pytest.raises(ValueError, match="^period"):
+        compare_periods(responses, SIPAS)
+    with pytest.raises(ValueError, match="^adjust"):
+        compare_periods(responses, SIPAS, period="half", adjust="sidak")
+
+
+def test_compare_periods_under_a_design_uses_t(responses):
+    res = compare_periods(responses, SIPAS, period="half", weight="weight", strata="stratum",
+                          cluster="psu", levels=["general", "overall"])
+    result = analysis.analyze(responses, SIPAS, period="half", weight="weight",
+                              strata="stratum", cluster="psu")
+    h1, h2 = result.groups
+    for c in res.comparisons:
+        assert c.difference.method == "linearised" and c.difference.test == "t"
+        a, b = (h2.general, h1.general) if c.level == "general" else (h2.overall, h1.overall)
+        assert c.difference.df == a.df + b.df
+        assert c.difference.se == pytest.approx(math.hypot(a.se, b.se))
+    assert res.design and res.to_json()["design"] is True
+
+
+def test_compare_units_rest(responses):
+    res = compare_units(responses, SIPAS, levels=["general", "overall"])
+    general = {c.label: c for c in res.comparisons if c.level == "general"}
+    assert set(general) == {"A", "B", "C", "D"}
+    hl = responses["HL"]
+    a = responses["unit"] == "A"
+    expected = diff_proportions(x1=int((hl[a] >= 4).sum()), n1=int(hl[a].notna().sum()),
+                                x2=int((hl[~a] >= 4).sum()), n2=int(hl[~a].notna().sum()))
+    assert general["A"].difference == expected
+    assert general["A"].reference == "rest"
+    assert general["A"].difference.estimate > 0 > general["C"].difference.estimate
+    expected_adj = adjust_pvalues([general[u].difference.p_value for u in "ABCD"], method="holm")
+    assert [general[u].p_adjusted for u in "ABCD"] == pytest.approx(list(expected_adj))
+
+
+def test_compare_units_rankings(responses):
+    res = compare_units(responses, SIPAS, levels=["general"], small_n=30)
+    (ranking,) = res.rankings
+    assert ranking.level == "general" and ranking.counts == "observed"
+    units = {u.label: u for u in ranking.shrinkage.units}
+    assert units["A"].rank is not None
+    assert {u.label for u in ranking.funnel.points} == {"A", "B", "C", "D"}
+    ranked = sorted((u for u in units.values() if u.rank), key=lambda u: u.rank)
+    assert [u.shrunk for u in ranked] == sorted((u.shrunk for u in ranked), reverse=True)
+    doc = res.to_json()
+    assert doc["reference"] == "rest" and len(doc["rankings"]) == 1
+    json.dumps(doc, allow_nan=False)
+
+
+def test_compare_units_small_unit_is_flagged_and_not_ranked(responses):
+    small = responses[(responses["unit"] != "D") | (responses.index % 10 == 0)]
+    res = compare_units(small, SIPAS, levels=["general"])
+    d = next(c for c in res.comparisons if c.label == "D")
+    assert d.flag == "insufficient data"
+    units = {u.label: u for u in res.rankings[0].shrinkage.units}
+    assert units["D"].rank is None and units["D"].flag == "insufficient data"
+
+
+def test_compare_units_pairwise_from_result(responses):
+    result = analysis.analyze(responses, SIPAS, by="unit", period="half")
+    res = compare_units(result, reference="pairwise", levels=["general"])
+    pairs = {(c.keys["period"], c.label, c.reference) for c in res.comparisons}
+    assert len(pairs) == 2 * 6
+    with pytest.raises(ValueError, match="^reference"):
+        compare_units(result)
+    with pytest.raises(ValueError, match="^unit"):
+        compare_units(analysis.analyze(responses, SIPAS), reference="pairwise")
+    with pytest.raises(ValueError, match="^unit"):
+        compare_units(responses.drop(columns=["unit"]), SIPAS)
+
+
+def test_compare_units_under_design_uses_effective_counts(responses):
+    res = compare_units(responses, SIPAS, levels=["general"], weight="weight",
+                        strata="stratum", cluster="psu")
+    assert all(c.difference.method == "linearised" for c in res.comparisons)
+    assert res.rankings[0].counts == "effective"
+
+
 def test_public_names_exist():
     for name in compare.__all__:
         assert hasattr(compare, name), name

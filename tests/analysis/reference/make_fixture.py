@@ -30,7 +30,8 @@ def make(seed: int = 20240515, n: int = 360) -> pd.DataFrame:
     dates = pd.Timestamp("2024-01-01") + pd.to_timedelta(days, unit="D")
     feedback = rng.choice(["co", "khong"], size=n, p=[0.35, 0.65])
     # A latent satisfaction per respondent (plus a cluster effect) correlates the criteria.
-    cluster_effect = {key: rng.normal(0, 0.5) for key in set(zip(strata, cluster, strict=True))}
+    pairs = sorted(set(zip(strata, cluster, strict=True)))
+    cluster_effect = {key: rng.normal(0, 0.6) for key in pairs}
     latent = rng.normal(0.6, 1.0, size=n) + np.array(
         [cluster_effect[(s, c)] for s, c in zip(strata, cluster, strict=True)])
     data: dict[str, object] = {

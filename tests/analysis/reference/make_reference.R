@@ -78,7 +78,7 @@ one_prop <- function(des, dom, name, is_design) {
   }
   if (props[[name]]$var == name) {
     mm <- svymean(as.formula(paste0("~", name)), s)
-    out$mean <- unname(coef(mm)); out$mean_se <- unname(SE(mm))
+    out$mean <- as.numeric(coef(mm)); out$mean_se <- as.numeric(SE(mm))
   }
   out
 }
@@ -88,7 +88,7 @@ composite <- function(des, dom, ks, expr, a, is_design) {
   tot <- svytotal(as.formula(paste0("~", paste0("n_", ks, " + d_", ks, collapse = " + "))),
                   des[dom, ])
   est <- svycontrast(tot, parse(text = expr)[[1]])
-  theta <- unname(coef(est)); se <- unname(SE(est))
+  theta <- as.numeric(coef(est)); se <- as.numeric(SE(est))
   df <- degf(des[any, ])
   q <- if (is_design) qt(1 - alpha / 2, df) else qnorm(1 - alpha / 2)
   half <- q * se / (theta * (1 - theta))
@@ -152,8 +152,8 @@ for (level in sort(unique(d$unit))) {
   expr <- gsub("([nd]_[A-Z]+[0-9]+)", paste0("`", level, ":\\1`"), overall_expr)
   by_est <- svycontrast(by_tot, parse(text = expr)[[1]])
   sub_est <- composite(full, d$unit == level, crit, overall_expr, NULL, FALSE)
-  stopifnot(isTRUE(all.equal(unname(coef(by_est)), sub_est$value, tolerance = 1e-12)))
-  stopifnot(isTRUE(all.equal(unname(SE(by_est)), sub_est$se, tolerance = 1e-12)))
+  stopifnot(isTRUE(all.equal(as.numeric(coef(by_est)), as.numeric(sub_est$value), tolerance = 1e-12)))
+  stopifnot(isTRUE(all.equal(as.numeric(SE(by_est)), as.numeric(sub_est$se), tolerance = 1e-12)))
 }
 by_kg <- svyby(~y_TC1, ~unit, full[!is.na(d$TC1), ], svyciprop, method = "beta", vartype = "ci")
 for (level in sort(unique(d$unit))) {

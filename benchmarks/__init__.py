@@ -1,0 +1,1 @@
+"""Runnable benchmarks (importable from the repository root so tests can reuse them)."""

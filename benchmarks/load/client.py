@@ -1,0 +1,337 @@
+"""Clients that behave like citizens' phones: GET the form, POST the answers, follow nothing.
+
+Clients run as threads in several forked processes (the GIL of one process would otherwise
+be the bottleneck), on ``http.client`` with keep-alive (light: the client shares two cores
+with the server). Each process reports its own CPU time so the report can say how much of the
+machine the clients took.
+
+A survey that loses its connection (the server was killed) is retried from the GET until a
+deadline: a 409 then means an earlier, unacknowledged POST was stored.
+"""
+
+from __future__ import annotations
+
+import http.client
+import multiprocessing
+import queue
+import re
+import resource
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+# Anything that means "the connection broke", as opposed to an HTTP answer.
+CONNECTION_ERRORS = (OSError, http.client.HTTPException)
+_CSRF = re.compile(rb'name="csrf_token"[^>]*?value="([^"]+)"')
+_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def survey_answers() -> dict[str, str]:
+    """A complete, valid sipas-2023 submission (as tests.support.full_answers)."""
+    import questionnaires
+
+    q = questionnaires.load("sipas-2023")
+    data = {code: "4" for code in q.answer_columns}
+    for item in q.expectations:
+        data[item.code] = "2"
+    data.update(feedback_given="co", respondent_type="ca_nhan", gender="nu", age_group="35-49",
+                comment="Cán bộ nhiệt tình.")
+    return data
+
+
+class Http:
+    """One keep-alive connection, reopened after the server closes or breaks it."""
+
+    def __init__(self, host: str, port: int, timeout: float) -> None:
+        self.host, self.port, self.timeout = host, port, timeout
+        self.conn: http.client.HTTPConnection | None = None
+        self.reused = False  # the open connection has already carried a request
+        self.stale_retries = 0
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+        self.conn, self.reused = None, False
+
+    def open(self) -> http.client.HTTPConnection:
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            self.conn.connect()
+            self.reused = False
+        return self.conn
+
+    def send(self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> None:
+        self.open().request(method, path, body=body, headers=headers or {})
+
+    def receive(self) -> tuple[int, http.client.HTTPResponse, bytes]:
+        assert self.conn is not None
+        reply = self.conn.getresponse()
+        data = reply.read()
+        self.reused = True
+        if reply.will_close:
+            self.close()
+        return reply.status, reply, data
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, http.client.HTTPResponse, bytes]:
+        """A GET; retried once on a fresh connection when a kept-alive one turns out closed
+        by the server (what browsers do for idempotent requests)."""
+        was_reused = self.reused and self.conn is not None
+        try:
+            self.send("GET", path, headers=headers)
+            return self.receive()
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            self.close()
+            if not was_reused:
+                raise
+            self.stale_retries += 1
+            self.send("GET", path, headers=headers)
+            return self.receive()
+
+
+def _cookies(reply: http.client.HTTPResponse) -> str:
+    return "; ".join(value.split(";", 1)[0] for value in reply.headers.get_all("Set-Cookie") or [])
+
+
+def _form_token(body: bytes) -> str:
+    match = _CSRF.search(body)
+    if not match:
+        raise ValueError("no CSRF token in the form")
+    return match.group(1).decode()
+
+
+@dataclass
+class Outcome:
+    """What one task (a survey, a racing pair, or a hello-world request) saw."""
+
+    index: int
+    kind: str  # "survey", "pair" or "hello"
+    statuses: list[str] = field(default_factory=list)  # "G200", "P303", ...: every HTTP answer, in order
+    latency: float = 0.0  # first byte sent .. last byte received, retries included
+    errors: int = 0  # broken or refused connections
+    unacknowledged: int = 0  # POSTs sent whose answer never came
+    interrupted: bool = False  # a racing pair that lost its connection (finished as a plain survey)
+    done: bool = False  # ended with an answer (303 or 409), not by the deadline
+    end: float = 0.0
+
+    @property
+    def stored(self) -> int:
+        return self.statuses.count("P303")
+
+    def count(self, prefix: str) -> int:
+        return sum(1 for status in self.statuses if status.startswith(prefix))
+
+
+class _PostPending(Exception):
+    pass
+
+
+def _attempt_survey(http: Http, path: str, answers: dict[str, str], out: Outcome) -> bool:
+    """GET the form and POST it; True once the code has an answer (303 or 409)."""
+    status, reply, body = http.get(path)
+    out.statuses.append(f"G{status}")
+    if status != 200:
+        return status == 409  # answered already: an earlier unacknowledged POST was stored
+    headers = {**_FORM, "Cookie": _cookies(reply)}
+    payload = urllib.parse.urlencode({**answers, "csrf_token": _form_token(body)}).encode()
+    http.send("POST", path, payload, headers)
+    try:
+        status, _, _ = http.receive()
+    except CONNECTION_ERRORS:
+        out.unacknowledged += 1
+        raise
+    out.statuses.append(f"P{status}")
+    return status in (303, 409)
+
+
+def _attempt_pair(http: Http, path: str, answers: dict[str, str], out: Outcome) -> bool:
+    """A double tap: the same form posted on two connections at the same moment."""
+    status, reply, body = http.get(path)
+    out.statuses.append(f"G{status}")
+    if status != 200:
+        return status == 409
+    cookie = _cookies(reply)
+    other = Http(http.host, http.port, http.timeout)
+    try:
+        # The second tab of the same browser: its GET makes the server accept the second
+        # connection before the race, so both POSTs really arrive together.
+        status, _, _ = other.get(path, {"Cookie": cookie})
+        out.statuses.append(f"G{status}")
+        headers = {**_FORM, "Cookie": cookie}
+        payload = urllib.parse.urlencode({**answers, "csrf_token": _form_token(body)}).encode()
+        http.send("POST", path, payload, headers)
+        other.send("POST", path, payload, headers)
+        for side in (http, other):
+            try:
+                status, _, _ = side.receive()
+            except CONNECTION_ERRORS:
+                out.unacknowledged += 1
+                raise
+            out.statuses.append(f"P{status}")
+    finally:
+        other.close()
+    return True
+
+
+def run_task(http: Http, index: int, kind: str, code: str, answers: dict[str, str], deadline: float) -> Outcome:
+    out = Outcome(index, kind)
+    started = time.monotonic()
+    path = f"/s/{code}"
+    attempt = _attempt_pair if kind == "pair" else _attempt_survey
+    backoff = 0.05
+    while True:
+        try:
+            out.done = attempt(http, path, answers, out)
+            break
+        except CONNECTION_ERRORS:
+            out.errors += 1
+            http.close()
+            if kind == "pair":
+                out.interrupted, attempt = True, _attempt_survey
+            if time.monotonic() + backoff > deadline:
+                break
+            time.sleep(backoff)
+            backoff = min(backoff * 2, 0.5)
+        except Exception as exc:  # a page without its form, say: report it, keep the client alive
+            out.statuses.append(f"E{type(exc).__name__}")
+            http.close()
+            break
+    out.end = time.monotonic()
+    out.latency = out.end - started
+    return out
+
+
+def hello(http: Http, index: int) -> Outcome:
+    out = Outcome(index, "hello")
+    started = time.monotonic()
+    try:
+        status, _, body = http.get("/healthz")
+        out.statuses.append(f"G{status}")
+        out.done = status == 200 and b'"ok"' in body
+    except CONNECTION_ERRORS:
+        out.errors += 1
+        http.close()
+    out.end = time.monotonic()
+    out.latency = out.end - started
+    return out
+
+
+@dataclass
+class ClientRun:
+    outcomes: list[Outcome]
+    started: float
+    ended: float
+    client_cpu: float  # CPU seconds of all client processes
+    processes: int
+    threads: int
+    stale_retries: int
+
+    @property
+    def wall(self) -> float:
+        return self.ended - self.started
+
+
+def _client_process(slot: int, tasks: list[tuple[int, str, str]], threads: int, host: str, port: int,
+                    answers: dict[str, str], hello_only: bool, seconds: float | None, deadline_in: float,
+                    timeout: float, barrier, progress, results) -> None:
+    lock = threading.Lock()
+    pending = list(reversed(tasks))
+    done: list[Outcome] = []
+    stale = [0]
+    barrier.wait()
+    started = time.monotonic()
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
+    stop_at = started + seconds if seconds is not None else float("inf")
+    deadline = started + deadline_in
+
+    def worker(number: int) -> None:
+        http = Http(host, port, timeout)
+        mine: list[Outcome] = []
+        counter = number
+        try:
+            while time.monotonic() < min(stop_at, deadline):
+                if hello_only:
+                    mine.append(hello(http, slot * 1_000_000_000 + counter))
+                    counter += threads
+                else:
+                    with lock:
+                        if not pending:
+                            break
+                        index, kind, code = pending.pop()
+                    mine.append(run_task(http, index, kind, code, answers, deadline))
+                    with progress.get_lock():
+                        progress.value += 1
+        finally:
+            http.close()
+            with lock:
+                done.extend(mine)
+                stale[0] += http.stale_retries
+
+    pool = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    ended = time.monotonic()
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    used = (after.ru_utime - cpu.ru_utime) + (after.ru_stime - cpu.ru_stime)
+    results.put((slot, done, started, ended, used, stale[0]))
+
+
+def run_clients(host: str, port: int, *, clients: int, processes: int, answers: dict[str, str] | None = None,
+                tasks: list[tuple[int, str, str]] | None = None, seconds: float | None = None,
+                deadline: float = 600, timeout: float = 60,
+                on_tick: Callable[[int], None] | None = None) -> ClientRun:
+    """Run ``tasks`` (index, "survey" | "pair", code) with ``clients`` concurrent clients, or
+    hello-world requests when ``tasks`` is None, for ``seconds`` or until the tasks run out.
+
+    ``deadline`` (seconds) bounds everything, retries included. ``on_tick(completed)`` is
+    called in this process about five times a second (the crash test kills the server there).
+    """
+    processes = max(1, min(processes, clients))
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(processes + 1, timeout=120)
+    progress = ctx.Value("q", 0)
+    results = ctx.Queue()
+    hello_only = tasks is None
+    if hello_only and seconds is None:
+        raise ValueError("seconds: hello-world clients run for a fixed time")
+    shares = [clients // processes + (1 if p < clients % processes else 0) for p in range(processes)]
+    chunks: list[list[tuple[int, str, str]]] = [[] for _ in range(processes)]
+    for position, task in enumerate(tasks or []):
+        chunks[position % processes].append(task)
+    procs = [
+        ctx.Process(target=_client_process, daemon=True, args=(
+            slot, chunks[slot], shares[slot], host, port, answers or {}, hello_only, seconds, deadline, timeout,
+            barrier, progress, results))
+        for slot in range(processes)
+    ]
+    for proc in procs:
+        proc.start()
+    gathered = []
+    try:
+        barrier.wait()
+        hard_stop = time.monotonic() + deadline + timeout + 30
+        while len(gathered) < processes:
+            if on_tick is not None:
+                on_tick(progress.value)
+            try:
+                gathered.append(results.get(timeout=0.2))
+            except queue.Empty:
+                if time.monotonic() > hard_stop:
+                    raise TimeoutError("clients did not finish by the deadline") from None
+                if not any(proc.is_alive() for proc in procs) and results.empty():
+                    raise RuntimeError("a client process died without reporting") from None
+    finally:
+        for proc in procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+    outcomes = sorted((o for item in gathered for o in item[1]), key=lambda o: o.index)
+    return ClientRun(
+        outcomes=outcomes, started=min(g[2] for g in gathered), ended=max(g[3] for g in gathered),
+        client_cpu=sum(g[4] for g in gathered), processes=processes, threads=clients,
+        stale_retries=sum(g[5] for g in gathered),
+    )

@@ -1,0 +1,197 @@
+"""Staff pages through the test client: login and lockout, one-click slips, batches, voiding,
+response rates, remembered choices, security headers."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+from sqlalchemy import func, select
+
+from survey_app.extensions import db
+from survey_app.models import AuditEntry, SurveyCode, User
+from tests.support import ORG, PASSWORD, csrf_token, full_answers, issue_codes, require_tool
+
+
+def token(client, path: str = "/staff/") -> str:
+    return csrf_token(client.get(path).get_data(as_text=True))
+
+
+def slip_form(**overrides):
+    return {"unit": ORG.section, "procedure": ORG.procedure, "questionnaire": "sipas-2023@1", **overrides}
+
+
+def test_login_logout_and_session_cookie_flags(app, client, auth):
+    response = auth.login("staff")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/staff/")
+    cookie = response.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert client.get("/staff/").status_code == 200
+    assert auth.logout().status_code == 302
+    assert client.get("/staff/").status_code == 302
+    with app.app_context():
+        actions = set(db.session.scalars(select(AuditEntry.action)))
+    assert {"login", "logout"} <= actions
+
+
+def test_wrong_password_then_lockout_with_clear_message(app, client, auth):
+    for _ in range(4):
+        assert auth.login("staff", "wrong password!").status_code == 401
+    locked = auth.login("staff", "wrong password!")
+    assert locked.status_code == 429 and "tạm khóa" in locked.get_data(as_text=True)
+    # Even the right password is refused while locked.
+    assert auth.login("staff", PASSWORD).status_code == 429
+    with app.app_context():
+        failures = db.session.scalar(select(func.count()).select_from(AuditEntry).filter_by(action="login.failed"))
+    assert failures == 5
+
+
+def test_login_never_redirects_off_site(client, auth):
+    page = client.get("/staff/login?next=//evil.example/")
+    response = client.post("/staff/login?next=//evil.example/", data={
+        "username": "staff", "password": PASSWORD, "csrf_token": csrf_token(page.get_data(as_text=True))})
+    assert response.headers["Location"].endswith("/staff/")
+
+
+def test_change_password_logs_out_other_sessions(app, auth, client):
+    other = app.test_client()
+    from tests.support import Auth
+
+    Auth(other).login("staff")
+    auth.login("staff")
+    response = client.post("/staff/password", data={
+        "current": PASSWORD, "new": "a brand new password", "confirm": "a brand new password",
+        "csrf_token": token(client, "/staff/password")})
+    assert response.status_code == 302
+    assert client.get("/staff/").status_code == 200  # this session continues
+    assert other.get("/staff/").status_code == 302  # the other one is logged out
+    wrong = client.post("/staff/password", data={
+        "current": "not it", "new": "another new password", "confirm": "another new password",
+        "csrf_token": token(client, "/staff/password")})
+    assert wrong.status_code == 400 and "không đúng" in wrong.get_data(as_text=True)
+
+
+def test_one_click_slip_prints_qr_code_and_text(app, client, auth):
+    auth.login("staff")
+    response = client.post("/staff/slip", data={**slip_form(), "csrf_token": token(client)})
+    assert response.status_code == 303 and "autoprint=1" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    code = re.search(r'<div class="code">([0-9A-Z-]+)</div>', page).group(1)
+    assert "<svg" in page and "Quét mã để đánh giá sự hài lòng" in page and "trong 30 ngày" in page
+    assert "js/autoprint.js" in page and "<script>" not in page  # no inline script (CSP)
+    assert client.get(f"/s/{code}").status_code == 200  # the printed code works
+    with app.app_context():
+        user = db.session.scalar(select(User).filter_by(username="staff"))
+        assert user.last_unit_id is not None and user.last_procedure_id is not None
+    home = client.get("/staff/").get_data(as_text=True)
+    assert re.search(rf'<option selected value="{ORG.section}"|<option value="{ORG.section}" selected', home)
+
+
+def test_slip_pdf_scans_and_keeps_diacritics(app, client, auth, tmp_path):
+    zbarimg, pdftoppm = require_tool("zbarimg"), require_tool("pdftoppm")
+    auth.login("staff")
+    location = client.post("/staff/slip", data={**slip_form(), "csrf_token": token(client)}).headers["Location"]
+    code_id = re.search(r"/slip/(\d+)", location).group(1)
+    pdf = client.get(f"/staff/slip/{code_id}.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    (tmp_path / "slip.pdf").write_bytes(pdf.data)
+    subprocess.run([pdftoppm, "-r", "200", "-png", str(tmp_path / "slip.pdf"), str(tmp_path / "p")], check=True)
+    png = next(tmp_path.glob("p*.png"))
+    decoded = subprocess.run([zbarimg, "--raw", "-q", str(png)], capture_output=True, text=True).stdout.strip()
+    assert decoded.lower().startswith("http://sipas.test/s/")
+    assert client.get("/s/" + decoded.rsplit("/", 1)[1]).status_code == 200
+
+
+def test_batch_of_codes_and_its_pdf(app, client, auth):
+    auth.login("staff")
+    response = client.post("/staff/batches", data={**slip_form(kind="single", count="30"),
+                                                   "csrf_token": token(client)})
+    assert response.status_code == 303
+    batch_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "30" in batch_page
+    batch_id = response.headers["Location"].rsplit("/", 1)[1]
+    pdf = client.get(f"/staff/batches/{batch_id}.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    listing = client.get("/staff/batches").get_data(as_text=True)
+    assert f'href="/staff/batches/{batch_id}"' in listing
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SurveyCode)) == 30
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry).filter_by(action="codes.reprint")) == 1
+
+
+def test_counter_batch_must_be_one_poster(app, client, auth):
+    auth.login("staff")
+    bad = client.post("/staff/batches", data={**slip_form(kind="counter", count="3"), "csrf_token": token(client)})
+    assert bad.status_code == 400 and "áp phích" in bad.get_data(as_text=True)
+    good = client.post("/staff/batches", data={**slip_form(kind="counter", count="1"), "csrf_token": token(client)})
+    batch_id = good.headers["Location"].rsplit("/", 1)[1]
+    assert client.get(f"/staff/batches/{batch_id}.pdf").data.startswith(b"%PDF")
+
+
+def test_void_batch_and_single_code(app, client, auth):
+    auth.login("staff")
+    location = client.post("/staff/batches", data={**slip_form(kind="single", count="3"), "csrf_token": token(client)}).headers[
+        "Location"]
+    batch_id = location.rsplit("/", 1)[1]
+    response = client.post(f"/staff/batches/{batch_id}/void", data={"csrf_token": token(client, location)})
+    assert response.status_code == 303
+    assert "Đã hủy 3 mã" in client.get(response.headers["Location"]).get_data(as_text=True)
+    [code] = issue_codes(app)
+    client.post("/staff/codes/void", data={"code": code.lower(), "csrf_token": token(client)})
+    assert client.get(f"/s/{code}").status_code == 410
+    typo = client.post("/staff/codes/void", data={"code": code[:-1] + ("1" if code[-1] != "1" else "2"),
+                                                  "csrf_token": token(client)}, follow_redirects=True)
+    assert "gõ nhầm" in typo.get_data(as_text=True)
+
+
+def test_staff_cannot_touch_another_units_codes(app, client, auth):
+    [code] = issue_codes(app, unit=ORG.other_section)
+    auth.login("staff")
+    response = client.post("/staff/codes/void", data={"code": code, "csrf_token": token(client)})
+    assert response.status_code == 403
+    with app.app_context():
+        record = db.session.scalars(select(SurveyCode)).one()
+    assert client.get(f"/staff/slip/{record.id}").status_code == 403
+    assert client.get(f"/staff/batches/{record.batch_id}").status_code == 403
+    assert client.get(f"/staff/batches/{record.batch_id}.pdf").status_code == 403
+    refused = client.post("/staff/slip", data={**slip_form(unit=ORG.other_section), "csrf_token": token(client)})
+    assert refused.status_code == 302  # not a choice for this user: back to the form with a message
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SurveyCode)) == 1
+
+
+def test_staff_may_issue_for_units_below_their_own(app, client, auth):
+    auth.login("staff")
+    response = client.post("/staff/slip", data={**slip_form(unit=ORG.counter), "csrf_token": token(client)})
+    assert response.status_code == 303
+
+
+def test_response_rates_page_and_csv(app, client, auth):
+    codes = issue_codes(app, count=4)
+    issue_codes(app, unit=ORG.counter, count=2)
+    client_public = app.test_client()
+    html = client_public.get(f"/s/{codes[0]}").get_data(as_text=True)
+    client_public.post(f"/s/{codes[0]}", data={**full_answers(), "csrf_token": csrf_token(html)})
+    auth.login("staff")
+    page = client.get("/staff/rates?period=day").get_data(as_text=True)
+    assert "Phòng Lãnh sự" in page and "16,7 %" in page  # 1 of 6 (the counter's 2 roll up into SEC)
+    csv = client.get("/staff/rates?period=month&format=csv")
+    assert csv.mimetype == "text/csv" and csv.data.startswith(b"\xef\xbb\xbf")
+    text = csv.data.decode("utf-8-sig")
+    assert "SEC-Q1" in text and "OTHER" not in text and "DEPT" not in text
+
+
+@pytest.mark.parametrize("path", ["/staff/login", "/staff/"])
+def test_security_headers_on_staff_pages(client, auth, path):
+    auth.login("staff")
+    headers = client.get(path).headers
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Frame-Options"] == "DENY"
+
+
+def test_forms_without_csrf_are_refused(client, auth):
+    auth.login("staff")
+    assert client.post("/staff/slip", data=slip_form()).status_code == 400
+    assert client.post("/staff/logout").status_code == 400
