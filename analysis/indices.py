@@ -248,6 +248,13 @@ def _flag(value: float | None, ci: tuple[float, float] | None, n: int, small_n: 
     return None
 
 
+def _none(value: Any) -> Any:
+    """NaN and infinities to None (values already Python floats or ints)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    return value
+
+
 def _f(value: Any) -> float | None:
     value = float(value)
     return value if np.isfinite(value) else None
@@ -584,7 +591,7 @@ def _assemble(
     def design_parts(deff: Any, n: int, df: Any) -> dict[str, Any]:
         if not is_design:
             return {}
-        d = _f(deff) if deff is not None else None
+        d = _none(float(deff)) if deff is not None else None
         return {"deff": d, "n_eff": None if not d else n / d,
                 "df": None if df is None else int(df)}
 
@@ -599,37 +606,66 @@ def _assemble(
         notes.append(boot_note)
         return got
 
+    cache: dict[int, dict[str, list[Any]]] = {}
+
+    def lists(pr: _Prop) -> dict[str, list[Any]]:
+        # Arrays to Python lists once per question: building ~2,000 result objects from
+        # numpy scalars one by one would cost more than all the arithmetic.
+        got = cache.get(id(pr))
+        if got is None:
+            has = pr.n > 0
+            nan = np.nan
+            with np.errstate(invalid="ignore"):
+                got = {
+                    "n": pr.n.tolist(), "x": pr.x.tolist(),
+                    "value": np.where(has, pr.p * 100, nan).tolist(),
+                    "se": np.where(has, np.sqrt(pr.var) * 100, nan).tolist(),
+                    "low": np.where(has, pr.low * 100, nan).tolist(),
+                    "high": np.where(has, pr.high * 100, nan).tolist(),
+                    "zero_var": (has & (pr.var == 0)).tolist(),
+                    "deff": [None] * eng.G if pr.deff is None else pr.deff.tolist(),
+                    "df": [None] * eng.G if pr.df is None else pr.df.tolist(),
+                }
+            cache[id(pr)] = got
+        return got
+
+    mean_lists = {code: [a.tolist() for a in arrays] for code, arrays in means.items()}
+    dist_lists = {code: d.tolist() for code, d in dists.items()}
+    level_labels = {code: [str(v) for v in range(1, d.shape[1] + 1)] for code, d in dists.items()}
+    wdist_lists = {code: (d / d.sum(axis=1, keepdims=True).clip(min=1e-300) * 100).tolist()
+                   for code, d in wdists.items()}
+
     def proportion_estimate(code: str, pr: _Prop, g: int, key: tuple[str, str],
                             criterion: bool) -> Estimate:
-        n = int(pr.n[g])
-        value = _f(pr.p[g] * 100) if n else None
+        li = lists(pr)
+        n = li["n"][g]
         notes: list[str] = []
-        ci = _ci(pr.low[g], pr.high[g]) if n else None
-        if is_design and n and pr.var[g] == 0:
-            notes.append("design variance 0: effective n taken as n")
+        value = _none(li["value"][g])
+        ci = None
         if n:
+            low, high = li["low"][g], li["high"][g]
+            ci = (low, high) if low == low and high == high else None
+            if is_design and li["zero_var"][g]:
+                notes.append("design variance 0: effective n taken as n")
             ci = with_boot(key, g, ci, notes)
-        se = _f(np.sqrt(pr.var[g]) * 100) if n else None
         common = dict(
-            value=value, se=se, ci=ci, n=n, flag=_flag(value, ci, n, small_n, max_width),
-            note="; ".join(notes) or None,
-            **design_parts(pr.deff[g] if pr.deff is not None and n else None, n,
-                           pr.df[g] if pr.df is not None else None),
+            value=value, se=_none(li["se"][g]), ci=ci, n=n,
+            flag=_flag(value, ci, n, small_n, max_width), note="; ".join(notes) or None,
+            **design_parts(li["deff"][g] if n else None, n, li["df"][g]),
         )
         if not criterion:
             return Estimate(**common)
-        m, m_se, m_low, m_high = means[code]
-        dist = dists[code][g]
-        wd = wdists.get(code)
+        m, _m_se, m_low, m_high = (values[g] for values in mean_lists[code])
+        dist = dist_lists[code][g]
+        labels = level_labels[code]
         weighted = None
-        if wd is not None:
-            total = wd[g].sum()
-            weighted = {str(v + 1): (float(wd[g][v] / total * 100) if total else None)
-                        for v in range(len(dist))}
+        if code in wdist_lists:
+            weighted = dict(zip(labels, (_none(v) if n else None for v in wdist_lists[code][g]),
+                                strict=True))
         return CriterionEstimate(
-            **common, satisfied=int(pr.x[g]), mean=_f(m[g]) if n else None,
-            mean_ci=_ci(m_low[g], m_high[g], 1.0) if n else None,
-            distribution={str(v + 1): int(c) for v, c in enumerate(dist)},
+            **common, satisfied=li["x"][g], mean=_none(m) if n else None,
+            mean_ci=(m_low, m_high) if n and m_low == m_low and m_high == m_high else None,
+            distribution=dict(zip(labels, dist, strict=True)),
             distribution_weighted=weighted,
         )
 

@@ -77,7 +77,9 @@ def answer_codes(values: Any, scale_max: int, column: str) -> np.ndarray:
         if len(raw) and (raw.min() < 1 or raw.max() > scale_max):
             _raise_bad(series, (raw < 1) | (raw > scale_max), column, scale_max)
         return raw.astype(np.int8)
-    if pd.api.types.is_numeric_dtype(dtype):
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        floats = series.to_numpy()
+    elif pd.api.types.is_numeric_dtype(dtype):
         floats = series.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
         obj = series.astype(object)
@@ -87,15 +89,14 @@ def answer_codes(values: Any, scale_max: int, column: str) -> np.ndarray:
         if unparsed.any():
             _raise_bad(series, unparsed.to_numpy(), column, scale_max)
         floats = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
-    missing = np.isnan(floats)
-    filled = np.where(missing, 0.0, floats)
+    # fmax maps NaN (blank) to 0 in one pass; zero or negative answers are caught below.
+    filled = np.fmax(floats, 0.0)
     codes = filled.astype(np.int8)
-    if (
-        not np.array_equal(codes, filled)
-        or (len(codes) and (codes.min() < 0 or codes.max() > scale_max))
-        or bool(((filled == 0) & ~missing).any())
+    if len(codes) and (
+        codes.max() > scale_max or bool((floats <= 0).any()) or not np.array_equal(codes, filled)
     ):
-        bad = ~missing & ((filled < 1) | (filled > scale_max) | (filled != np.floor(filled)))
+        bad = ~np.isnan(floats) & (
+            (floats < 1) | (floats > scale_max) | (floats != np.floor(floats)))
         _raise_bad(series, bad, column, scale_max)
     return codes
 
@@ -103,7 +104,9 @@ def answer_codes(values: Any, scale_max: int, column: str) -> np.ndarray:
 def _raise_bad(series: pd.Series, bad: np.ndarray, column: str, scale_max: int) -> None:
     i = int(np.flatnonzero(bad)[0])
     value = series.iloc[i]
-    if isinstance(value, float | np.floating) and float(value).is_integer():
+    if hasattr(value, "item"):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
         value = int(value)
     shown = value if isinstance(value, int | np.integer) else repr(value)
     raise ValueError(

@@ -57,7 +57,7 @@ def to_dates(values: Any, *, column: str = "submitted_on") -> np.ndarray:
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         if getattr(series.dt, "tz", None) is not None:
             series = series.dt.tz_localize(None)
-        return series.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+        return series.to_numpy().astype("datetime64[D]")
     obj = series.astype(object)
     blank = obj.isna() | obj.map(lambda v: isinstance(v, str) and not v.strip())
     cleaned = obj.where(~blank, None)

@@ -148,13 +148,19 @@ def r2_from_correlation(corr: np.ndarray, subset: Sequence[int], target: int = 0
     >>> round(r2_from_correlation(c, [1, 2]), 6)
     0.5
     """
-    subset = list(subset)
-    if not subset:
+    idx = np.asarray(list(subset), dtype=np.intp)
+    if idx.size == 0:
         return 0.0
-    r = corr[np.ix_(subset, [target])][:, 0]
-    rss = corr[np.ix_(subset, subset)]
-    beta = np.linalg.lstsq(rss, r, rcond=None)[0]
-    return float(np.clip(r @ beta, 0.0, 1.0))
+    r = corr[idx, target]
+    rss = corr[idx][:, idx]
+    try:
+        value = float(r @ np.linalg.solve(rss, r))
+    except np.linalg.LinAlgError:
+        value = math.nan
+    if not (math.isfinite(value) and -1e-9 <= value <= 1 + 1e-9):
+        # singular or nearly so (e.g. two criteria answered identically): least squares
+        value = float(r @ np.linalg.lstsq(rss, r, rcond=None)[0])
+    return min(max(value, 0.0), 1.0)
 
 
 def owen_values(

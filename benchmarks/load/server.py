@@ -54,16 +54,14 @@ class Site:
     def base_url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
+    def app_config(self) -> dict[str, str]:
+        return {"SIPAS_DATA_DIR": str(self.workdir / "data"), "SIPAS_DATABASE_URL": self.database_url,
+                "SIPAS_PUBLIC_URL": self.base_url, "SIPAS_SECRET_KEY": self.secret_key}
+
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SIPAS_")}
         path = [str(REPO_ROOT), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
-        env.update(
-            PYTHONPATH=os.pathsep.join(path),
-            SIPAS_DATA_DIR=str(self.workdir / "data"),
-            SIPAS_DATABASE_URL=self.database_url,
-            SIPAS_PUBLIC_URL=self.base_url,
-            SIPAS_SECRET_KEY=self.secret_key,
-        )
+        env.update(PYTHONPATH=os.pathsep.join(path), **self.app_config())
         return env
 
 
@@ -93,36 +91,33 @@ def fresh_site(backend: str, workdir: Path, admin_url: str | None = None) -> Ite
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-# Run inside a subprocess with the site's environment: the same services `sipas init`,
-# `sipas unit add` and `sipas codes issue` call, in one process instead of three (each CLI
-# start imports pandas and scipy for the analysis commands: seconds each).
-_PREPARE = """
-import json, sys
-from survey_app import create_app
-from survey_app.commands.server import initialise
-from survey_app.services import catalog, codes
-out, unit, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-app = create_app()
-with app.app_context():
-    initialise()
-    catalog.add_unit(unit, "Đơn vị đo tải")
-    made = []
-    while len(made) < count:
-        _, issued = codes.issue(unit=catalog.unit_by_code(unit), procedure=None, questionnaire="sipas-2023",
-                                kind="single", count=min(codes.MAX_BATCH, count - len(made)),
-                                actor="benchmark", source="cli")
-        made.extend(item.code for item in issued)
-with open(out, "w") as handle:
-    json.dump(made, handle)
-"""
+def prepare(site: Site, count: int) -> list[str]:
+    """Create the schema, a unit and ``count`` single-use codes; return the codes.
 
+    The services `sipas init`, `sipas unit add` and `sipas codes issue` call, in this process
+    (each CLI start imports pandas and scipy for the analysis commands: seconds each).
+    """
+    from survey_app import create_app
+    from survey_app.commands.server import initialise
+    from survey_app.extensions import db
+    from survey_app.services import catalog, codes
 
-def prepare(site: Site, count: int, timeout: float = 600) -> list[str]:
-    """Create the schema, a unit and ``count`` single-use codes; return the codes."""
-    out = site.workdir / "codes.json"
-    subprocess.run([sys.executable, "-c", _PREPARE, str(out), UNIT, str(count)], env=site.env(), cwd=REPO_ROOT,
-                   check=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    return json.loads(out.read_text())
+    app = create_app(site.app_config())
+    made: list[str] = []
+    with app.app_context():
+        try:
+            initialise()
+            catalog.add_unit(UNIT, "Đơn vị đo tải")
+            unit = catalog.unit_by_code(UNIT)
+            while len(made) < count:
+                _, issued = codes.issue(unit=unit, procedure=None, questionnaire="sipas-2023", kind="single",
+                                        count=min(codes.MAX_BATCH, count - len(made)), actor="benchmark",
+                                        source="cli")
+                made.extend(item.code for item in issued)
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+    return made
 
 
 def _stat(pid: int) -> tuple[str, int, int, float] | None:

@@ -56,11 +56,13 @@ def _write(frame, fmt: str, output: Path | None, what: str) -> None:
 
 @export_group.command("responses")
 @_export_options
+@click.option("--questionnaire", help="ID or ID@VERSION; needed when the database holds several questionnaires.")
 @with_appcontext
-def export_responses(fmt, output, date_from, date_to, unit_code) -> None:
+def export_responses(fmt, output, date_from, date_to, unit_code, questionnaire) -> None:
     """One row per response, in the analysis input format (UTF-8; CSV with BOM for Excel)."""
     try:
-        frame = exports.responses_frame(date_from=date_from, date_to=date_to, unit=unit_code)
+        frame = exports.responses_frame(date_from=date_from, date_to=date_to, unit=unit_code,
+                                        questionnaire=questionnaire)
     except (ValueError, LookupError) as exc:
         raise fail(str(exc)) from None
     record("cli", "export.responses", unit_code, rows=len(frame), date_from=date_from, date_to=date_to)

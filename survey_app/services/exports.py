@@ -17,6 +17,7 @@ from .catalog import descendant_ids, unit_by_code
 
 
 def _unit_codes(unit: str | None) -> list[str] | None:
+    """The unit and the units below it (None for every unit)."""
     if not unit:
         return None
     ids = descendant_ids(unit_by_code(unit).id)
@@ -25,11 +26,16 @@ def _unit_codes(unit: str | None) -> list[str] | None:
 
 def responses_frame(*, date_from: dt.date | None = None, date_to: dt.date | None = None,
                     unit: str | None = None, questionnaire: str | None = None) -> pd.DataFrame:
-    """One row per response; ``unit`` includes the units below it."""
-    return analysis.load_database(
+    """One row per response; ``unit`` includes the units below it. Scores are whole
+    numbers (blank when not answered), as people reading the file expect."""
+    frame = analysis.load_database(
         db.engine, questionnaire=questionnaire, date_from=date_from, date_to=date_to,
-        units=_unit_codes(unit),
+        units=[unit_by_code(unit).code] if unit else None,
     )
+    for column in frame.columns:
+        if pd.api.types.is_float_dtype(frame[column]):
+            frame[column] = frame[column].astype("Int64")
+    return frame
 
 
 def comments_frame(*, date_from: dt.date | None = None, date_to: dt.date | None = None,
