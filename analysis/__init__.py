@@ -1,7 +1,8 @@
 """SIPAS analysis: indices with confidence intervals, design-based estimation, periods, inputs.
 
 Pure pandas/numpy/scipy; imports ``questionnaires``, never the web app. The statistical
-contract is methodology.md §2–§6 (see docs/analysis.md).
+contract is methodology.md §2–§6; :func:`analyze` documents the rules where the
+formulas give no answer.
 
 >>> import pandas as pd, questionnaires
 >>> q = questionnaires.load("sipas-2023")

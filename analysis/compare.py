@@ -99,6 +99,13 @@ def _nan_to_none(value: Any) -> Any:
     return value
 
 
+def _count(value: float) -> int | float | None:
+    """An n for JSON: a whole number as int, NaN as None."""
+    if not _finite(value):
+        return None
+    return int(value) if float(value).is_integer() else float(value)
+
+
 def wilson_interval(*, x: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson score interval for ``x`` successes in ``n`` trials, as proportions.
 
@@ -783,9 +790,9 @@ class Comparison:
                 "level": self.level,
                 "code": self.code,
                 "index": d.a,
-                "n": d.n_a,
+                "n": _count(d.n_a),
                 "reference_index": d.b,
-                "reference_n": d.n_b,
+                "reference_n": _count(d.n_b),
                 "difference": d.estimate,
                 "se": d.se,
                 "ci": list(d.ci),

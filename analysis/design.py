@@ -141,7 +141,7 @@ class SurveyDesign:
     def check_lonely(self, rows: np.ndarray | None = None) -> None:
         """Raise ValueError if a stratum that has analysed rows has only one PSU."""
         lonely = self.n_psu == 1
-        if not lonely.any():
+        if not self.is_design or not lonely.any():  # no design: a lone respondent is fine
             return
         if rows is None:
             present = np.ones(self.H, dtype=bool)
@@ -174,10 +174,7 @@ class SurveyDesign:
         rows = np.arange(self.n_rows) if rows is None else np.unique(rows)
         if len(rows) == 0:
             return 0
-        if self.psu is None:
-            n_psu = len(rows)
-        else:
-            n_psu = len(np.unique(self.psu[rows]))
+        n_psu = len(rows) if self.psu is None else len(np.unique(self.psu[rows]))
         n_strata = 1 if self.stratum is None else len(np.unique(self.stratum[rows]))
         return int(n_psu - n_strata)
 

@@ -2,9 +2,11 @@
 
 Everything here works on fractions (0–1); :mod:`analysis.indices` converts to percent.
 The five single-proportion methods reproduce
-``statsmodels.stats.proportion.proportion_confint`` exactly (methodology §3.1), including
-its clipping of the Wald, Agresti–Coull and Wilson bounds to [0, 1] and the Clopper–Pearson
-bounds 0 at x = 0 and 1 at x = n; statsmodels is only a test dependency.
+``statsmodels.stats.proportion.proportion_confint`` (methodology §3.1) to the last bit,
+including its clipping of the Wald, Agresti–Coull and Wilson bounds to [0, 1] and the
+Clopper–Pearson bounds 0 at x = 0 and 1 at x = n — except that the Wilson bounds are
+exactly 0 at x = 0 and 1 at x = n, where statsmodels leaves rounding noise of ~1e-17.
+statsmodels is only a test dependency.
 """
 
 from __future__ import annotations
@@ -120,6 +122,10 @@ def proportion_ci_array(
     high = np.asarray(high, dtype=np.float64)
     if method in ("wald", "agresti-coull", "wilson"):
         low, high = np.clip(low, 0, 1), np.clip(high, 0, 1)
+    if method == "wilson":
+        # Exact ends instead of rounding noise (statsmodels gives ~1e-17 at x = 0).
+        low = np.where(x == 0, 0.0, low)
+        high = np.where(x == n, 1.0, high)
     low = np.where(ok, low, np.nan)
     high = np.where(ok, high, np.nan)
     return low, high

@@ -11,6 +11,7 @@ design weights, ...) becomes numeric (float64, NaN for blank); ``submitted_on`` 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import os
@@ -187,8 +188,9 @@ def read_responses(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes)
     if data[:4] == _ZIP_MAGIC:
         with pd.ExcelFile(io.BytesIO(data), engine="openpyxl") as book:
             sheets = [str(s) for s in book.sheet_names]
-            sheet = "responses" if "responses" in sheets else sheets[0]
-            frame = book.parse(sheet, dtype=object)
+        sheet = "responses" if "responses" in sheets else sheets[0]
+        frame = pd.read_excel(io.BytesIO(data), sheet_name=sheet, dtype=object,
+                              engine="openpyxl")
     else:
         frame = pd.read_csv(
             io.BytesIO(data), encoding="utf-8-sig", dtype=str, keep_default_na=False,
@@ -343,10 +345,8 @@ def load_database(
             )
         columns = _answer_columns(conn, qobj, ids[0] if ids else qid, meta)
     if len(meta) == 0 and qobj is None and qid is not None:
-        try:
+        with contextlib.suppress(LookupError):
             columns = list(questionnaires.load(qid, version).answer_columns)
-        except LookupError:
-            pass
     if len(answers):
         wide = answers.pivot(index="response_id", columns="item", values="value")
         extra = [c for c in wide.columns if c not in columns]

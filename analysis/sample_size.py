@@ -81,7 +81,10 @@ def z_value(confidence: float) -> float:
 
 def _check_open_unit(name: str, value: float) -> None:
     if not isinstance(value, int | float) or isinstance(value, bool) or not 0.0 < value < 1.0:
-        raise ValueError(f"{name}: must be a number strictly between 0 and 1, got {value!r}")
+        hint = " (0.05 for ±5 points)" if name == "margin" else ""
+        raise ValueError(
+            f"{name}: must be a number strictly between 0 and 1{hint}, got {value!r}"
+        )
 
 
 def yamane(*, population: int, margin: float) -> float:

@@ -13,6 +13,7 @@ from .commands import admin as admin_commands
 from .commands import apikeys as apikey_commands
 from .commands import codes as code_commands
 from .commands import data as data_commands
+from .commands import ops as ops_commands
 from .commands import server as server_commands
 
 COMMANDS: list[click.Command] = [
@@ -21,6 +22,7 @@ COMMANDS: list[click.Command] = [
     *apikey_commands.COMMANDS,
     *code_commands.COMMANDS,
     *data_commands.COMMANDS,
+    *ops_commands.COMMANDS,
 ]
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import io
 import itertools
-from html import escape
 import re
 from collections.abc import Sequence
+from html import escape
 from typing import Any
 
 import matplotlib

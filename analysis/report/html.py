@@ -92,7 +92,8 @@ def _summary_table(report: PlanReport) -> str:
     head += [label("overall_short", lang), label("ci", lang), label("target", lang),
              label("verdict", lang)]
     if report.baseline:
-        head.append(f'{label("change_short", lang)} ({label("general_short", lang) if has_general else label("overall_short", lang)})')
+        which = label("general_short" if has_general else "overall_short", lang)
+        head.append(f'{label("change_short", lang)} ({which})')
     rows = []
     for u in report.all_units:
         g = u.group
@@ -237,11 +238,11 @@ def _charts(report: PlanReport) -> str:
     dept = report.department
     if dept.group is not None:
         q = report.questionnaire
-        codes = [e.code for e in q.elements if e.code in dept.group.elements]
+        titles = {e.code: e.title[lang] for e in q.elements}
+        codes = [c for c in titles if c in dept.group.elements]
         title = label("chart_elements", lang, unit=_unit_title(report, dept))
         out.append(_figure(charts.elements_chart(
-            names=[f"{c} — {q.elements[[e.code for e in q.elements].index(c)].title[lang]}"[:48]
-                   for c in codes],
+            names=[_shorten(f"{c} — {titles[c]}", 48) for c in codes],
             estimates=[dept.group.elements[c] for c in codes],
             targets=[report.plan.targets.elements.get(c) for c in codes],
             lang=lang, title=title), title, lang))
@@ -261,6 +262,10 @@ def _charts(report: PlanReport) -> str:
                 names=names, differences=[d.difference if d else None for d in diffs],
                 lang=lang, title=title), title, lang))
     return "".join(out)
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
 def method_lines(report: PlanReport) -> list[str]:
@@ -329,7 +334,7 @@ def render_html(report: PlanReport) -> str:
             f'<section class="unit" id="{_e(anchor)}">',
             f"<h2>{_e(_unit_title(report, u))}</h2>",
             f"<p>{_e(' · '.join(facts))}</p>",
-            f"<h3>{_e(label('criteria', lang))}</h3>",
+            f"<h3>{_e(label('unit_indices', lang))}</h3>",
             _unit_table(report, u),
             f"<h3>{_e(label('priorities', lang))}</h3>",
             _priorities(report, u),

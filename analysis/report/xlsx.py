@@ -77,7 +77,7 @@ class _Sheet:
 
 
 def _unit_cells(report: PlanReport, u: UnitReport) -> list[Any]:
-    return [u.unit if u.unit is not None else "*",
+    return [u.unit,
             u.name or (report.plan.organisation or label("department", report.lang))]
 
 

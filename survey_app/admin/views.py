@@ -87,6 +87,12 @@ def _get_or_404(model: type, ident: int):
     return found
 
 
+def _contains(column, text: str):
+    """Case-insensitive "contains". SQLite's lower() folds ASCII only, so the text as typed
+    also matches (``Đất`` finds ``Đất đai`` there; PostgreSQL folds Vietnamese too)."""
+    return or_(column.contains(text, autoescape=True), func.lower(column).contains(text.lower(), autoescape=True))
+
+
 def _form_page(form, *, title: str, submit: str, back: str, errors: list[str] | None = None,
                template: str = "admin/form.html", **context: Any):
     status = 400 if (errors or form.errors) else 200
@@ -158,8 +164,7 @@ def procedures():
     query = select(Procedure).order_by(Procedure.code)
     text = (search.q.data or "").strip()[:100] if search.validate() else ""
     if text:
-        needle = text.lower()
-        query = query.where(or_(*(func.lower(column).contains(needle, autoescape=True)
+        query = query.where(or_(*(_contains(column, text)
                                   for column in (Procedure.code, Procedure.name, Procedure.field))))
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PAGE_SIZE, error_out=False)
     return render_template("admin/procedures.html", search=search, page=page, q=text)
@@ -339,8 +344,7 @@ def user_password(user_id: int):
 
 @bp.get("/api-keys")
 def api_keys():
-    return render_template("admin/api_keys.html", rows=apikeys.all_keys(), scopes=apikeys.SCOPES,
-                           confirm=ConfirmForm())
+    return render_template("admin/api_keys.html", rows=apikeys.all_keys(), scopes=apikeys.SCOPES)
 
 
 @bp.route("/api-keys/new", methods=["GET", "POST"])
@@ -389,7 +393,7 @@ def _audit_filters() -> tuple[AuditFilterForm, Any, dict[str, str]]:
         return form, query, applied
     if form.actor.data and form.actor.data.strip():
         actor = form.actor.data.strip()
-        query = query.where(func.lower(AuditEntry.actor).contains(actor.lower(), autoescape=True))
+        query = query.where(_contains(AuditEntry.actor, actor))
         applied["actor"] = actor
     if form.action.data:
         query = query.where(AuditEntry.action == form.action.data)

@@ -37,18 +37,18 @@ def test_indices_by_hand(sipas, make_frame) -> None:
     df = make_frame([5, 4, 3, 2, 1, 5, 4, 4], HL=[5, 5, 5, 4, 3, 2, None, 1],
                     MD1=[3, 3, 2, 1, None, 1, 2, 3])
     df.loc[0:2, "TC2"] = 1  # TC2: 0,0,0 then 3 satisfied of remaining 5 -> 3/8
-    df.loc[:, "PA3"] = None
+    df["PA3"] = None
     g = analyze(df, sipas).groups[0]
     tc1 = g.criteria["TC1"]
     assert (tc1.index, tc1.n, tc1.satisfied) == (62.5, 8, 5)
     assert tc1.mean == pytest.approx(28 / 8)
     assert tc1.distribution == {"1": 1, "2": 1, "3": 1, "4": 3, "5": 2}
     assert tc1.ci == pytest.approx(tuple(100 * v for v in proportion_ci(5, 8)))
-    assert g.criteria["TC2"].index == pytest.approx(25.0)
-    assert g.elements["TC"].index == pytest.approx((62.5 * 3 + 25.0) / 4)
+    assert g.criteria["TC2"].index == pytest.approx(37.5)
+    assert g.elements["TC"].index == pytest.approx((62.5 * 3 + 37.5) / 4)
     assert g.elements["TT"].index == pytest.approx(62.5)
     assert g.elements["PA"].index == pytest.approx(62.5)  # PA1, PA2 only (available case)
-    assert g.overall.index == pytest.approx(((62.5 * 3 + 25) / 4 + 62.5 * 4) / 5)
+    assert g.overall.index == pytest.approx(((62.5 * 3 + 37.5) / 4 + 62.5 * 4) / 5)
     assert g.general.index == pytest.approx(4 / 7 * 100) and g.general.n == 7
     md1 = g.expectations["MD1"]
     assert md1.n == 7
@@ -337,8 +337,7 @@ def test_one_psu_in_a_stratum(sipas, make_frame) -> None:
     g = analyze(df, sipas, strata="h", cluster="c", date_from="2024-01-01").groups[0]
     assert g.n == 4
     with pytest.raises(ValueError, match="cluster: the data hold a single PSU"):
-        analyze(df, sipas, cluster="h", date_from="2024-01-01", date_to="2024-01-01",
-                period="month")
+        analyze(make_frame([5, 4], c=[1, 1]), sipas, cluster="c")
 
 
 def test_small_cell_flags(sipas, make_frame) -> None:

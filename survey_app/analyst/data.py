@@ -1,0 +1,177 @@
+"""What the dashboard shows, computed by the analysis package and cached by filter and data
+version. Views and templates only display these objects."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from flask import current_app
+from sqlalchemy import select
+
+import analysis
+import questionnaires
+from analysis import compare, priorities
+from analysis.targets import Plan, load_plan, verdict
+
+from ..extensions import db
+from ..models import CodeKind, CodeStatus, SurveyCode, Unit, utcnow
+from ..services import dataset
+from ..services.rates import _utc_start
+from . import filters as F
+
+EXAMPLE_PLAN = Path(analysis.__file__).resolve().parent / "report" / "example_plan.toml"
+
+
+@dataclass(frozen=True)
+class View:
+    """The filtered responses' context for one request."""
+
+    filters: F.Filters
+    questionnaire: questionnaires.Questionnaire
+    unit_codes: frozenset[str] | None
+
+
+def view() -> View:
+    f = F.from_request()
+    q = questionnaires.load(f.questionnaire)
+    codes = frozenset(F.unit_codes(f.unit)) if f.unit else None
+    return View(f, q, codes)
+
+
+def cached(v: View, name: str, compute) -> Any:
+    """``compute(selected_rows)`` cached by (name, filters) until the data change."""
+    return dataset.cache.result(
+        db.engine, v.filters.questionnaire, (name, v.filters.key()),
+        lambda frame: compute(F.apply(frame, v.filters, set(v.unit_codes) if v.unit_codes else None)),
+    )
+
+
+def selected(v: View) -> pd.DataFrame:
+    return cached(v, "rows", lambda rows: rows)
+
+
+def analyze(v: View, **options: Any) -> analysis.AnalysisResult:
+    key = "analyze:" + repr(sorted(options.items()))
+    return cached(v, key, lambda rows: analysis.analyze(rows, v.questionnaire, **options))
+
+
+def plan() -> tuple[Plan | None, str]:
+    """The plan's targets: SIPAS_PLAN_FILE, else the example plan (said on the page)."""
+    path = current_app.config.get("SIPAS_PLAN_FILE")
+    source = Path(path) if path else EXAMPLE_PLAN
+    try:
+        return load_plan(source), str(source if path else "kế hoạch mẫu (đặt SIPAS_PLAN_FILE)")
+    except (OSError, ValueError) as exc:
+        return None, f"không đọc được kế hoạch {source}: {exc}"
+
+
+def unit_targets(p: Plan | None, unit: str) -> Any:
+    """The targets for the unit in view (the department's when no unit is chosen)."""
+    return None if p is None else p.targets_for(unit or None)
+
+
+def verdict_of(estimate: Any, target: float | None) -> str | None:
+    if estimate is None or target is None or estimate.ci is None or estimate.flag:
+        return None
+    return verdict(ci=estimate.ci, target=target)
+
+
+@dataclass(frozen=True)
+class Rate:
+    issued: int
+    answered: int
+    voided: int
+    expired: int
+
+    @property
+    def handed_out(self) -> int:
+        return self.issued - self.voided
+
+    @property
+    def rate(self) -> float | None:
+        return self.answered / self.handed_out * 100 if self.handed_out > 0 else None
+
+
+def response_rate(v: View) -> Rate:
+    """Single-use codes issued in the window (by issue date) and how many were answered."""
+    f = v.filters
+    query = select(SurveyCode.status, SurveyCode.expires_at).where(SurveyCode.kind == CodeKind.SINGLE.value)
+    if v.unit_codes is not None:
+        query = query.join(Unit, Unit.id == SurveyCode.unit_id).where(Unit.code.in_(v.unit_codes))
+    if f.procedure:
+        from ..models import Procedure
+
+        query = query.join(Procedure, Procedure.id == SurveyCode.procedure_id).where(Procedure.code == f.procedure)
+    if f.date_from:
+        query = query.where(SurveyCode.issued_at >= _utc_start(f.date_from))
+    if f.date_to:
+        query = query.where(SurveyCode.issued_at < _utc_start(f.date_to + dt.timedelta(days=1)))
+    now = utcnow()
+    issued = answered = voided = expired = 0
+    for status, expires_at in db.session.execute(query):
+        issued += 1
+        answered += status == CodeStatus.ANSWERED
+        voided += status == CodeStatus.VOIDED
+        expired += status == CodeStatus.ISSUED and expires_at is not None and expires_at < now
+    return Rate(issued, answered, voided, expired)
+
+
+def same_day_split(v: View) -> dict[str, Any] | None:
+    """General and composite indices for answers given on the day the code was printed
+    (usually at the counter) against answers given later, with their difference."""
+    result = cached(v, "same_day", lambda rows: _same_day(rows, v.questionnaire))
+    return result
+
+
+def _same_day(rows: pd.DataFrame, q: questionnaires.Questionnaire) -> dict[str, Any] | None:
+    if "same_day" not in rows or rows["same_day"].isna().all():
+        return None
+    single = rows[rows["same_day"].notna()]
+    result = analysis.analyze(single, q, by="same_day")
+    groups = {int(g.keys["same_day"]): g for g in result.groups}
+    if 0 not in groups or 1 not in groups:
+        return {"today": groups.get(1), "later": groups.get(0), "differences": {}}
+    differences = {}
+    for level in ("general", "overall"):
+        a, b = getattr(groups[1], level), getattr(groups[0], level)
+        if a is None or b is None or a.value is None or b.value is None:
+            continue
+        differences[level] = compare.diff_estimates(a=a.value, se_a=a.se, b=b.value, se_b=b.se, n_a=a.n, n_b=b.n)
+    return {"today": groups[1], "later": groups[0], "differences": differences}
+
+
+def trend(v: View) -> dict[str, Any]:
+    result = analyze(v, period=v.filters.period)
+    groups = sorted(result.groups, key=lambda g: analysis.period_sort_key(g.keys["period"]))
+    latest = None
+    if len(groups) >= 2:
+        comparisons = cached(v, "trend-compare:" + v.filters.period, lambda rows: compare.compare_periods(
+            rows, v.questionnaire, period=v.filters.period, levels=("general", "overall")))
+        last = groups[-1].keys["period"]
+        latest = [c for c in comparisons.comparisons if c.label == last]
+    return {"groups": groups, "latest": latest}
+
+
+def units(v: View) -> dict[str, Any]:
+    result = analyze(v, by="unit")
+    rows = selected(v)
+    ranking = None
+    if rows["unit"].nunique() >= 2:
+        comparisons = cached(v, "units-compare", lambda sel: compare.compare_units(
+            sel, v.questionnaire, levels=("general",) if v.questionnaire.general else ("overall",)))
+        ranking = comparisons.rankings[0] if getattr(comparisons, "rankings", None) else None
+    names = {u.code: u.name for u in db.session.scalars(select(Unit))}
+    return {"result": result, "ranking": ranking, "names": names}
+
+
+def importance(v: View) -> Any:
+    return cached(v, "priorities", lambda rows: priorities.priorities(rows, v.questionnaire))
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not math.isnan(value)

@@ -1,0 +1,117 @@
+"""Dashboard filters, read from the query string so every view can be bookmarked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+
+import pandas as pd
+from flask import request
+from sqlalchemy import select
+
+
+from ..extensions import db
+from ..models import Procedure, QuestionnaireVersion, Unit
+from ..services.catalog import descendant_ids
+
+PERIODS = {"month": "Tháng", "quarter": "Quý", "half": "6 tháng", "year": "Năm", "par": "Kỳ báo cáo CCHC"}
+CHANNELS = {"": "Tất cả", "single": "Mã dùng một lần", "counter": "Áp phích tại quầy"}
+
+
+@dataclass(frozen=True)
+class Filters:
+    questionnaire: str
+    unit: str = ""
+    procedure: str = ""
+    period: str = "quarter"
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    channel: str = ""
+    errors: tuple[str, ...] = field(default=(), compare=False)
+
+    def key(self) -> tuple:
+        return (self.questionnaire, self.unit, self.procedure, self.period, self.date_from, self.date_to,
+                self.channel)
+
+    def query(self, **overrides: object) -> dict[str, str]:
+        """The filters as query-string arguments (for links that keep them)."""
+        values = {"q": self.questionnaire, "unit": self.unit, "procedure": self.procedure, "period": self.period,
+                  "from": self.date_from.isoformat() if self.date_from else "",
+                  "to": self.date_to.isoformat() if self.date_to else "", "channel": self.channel}
+        values.update({k: str(v) for k, v in overrides.items()})
+        return {k: v for k, v in values.items() if v}
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def questionnaire_ids() -> list[str]:
+    return sorted({v for v in db.session.scalars(select(QuestionnaireVersion.questionnaire_id))},
+                  key=lambda q: (q != "sipas-2023", q))
+
+
+def _date(name: str, errors: list[str]) -> dt.date | None:
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        errors.append(f"Ngày '{raw[:20]}' không hợp lệ: dùng dạng YYYY-MM-DD (đã bỏ qua).")
+        return None
+
+
+def from_request() -> Filters:
+    """Valid filters from the query string; anything invalid is dropped with a message."""
+    errors: list[str] = []
+    ids = questionnaire_ids()
+    questionnaire = request.args.get("q") or (ids[0] if ids else "sipas-2023")
+    if questionnaire not in ids:
+        errors.append(f"Không có phiếu '{questionnaire[:40]}' (đã dùng phiếu mặc định).")
+        questionnaire = ids[0] if ids else "sipas-2023"
+    unit = (request.args.get("unit") or "").strip()
+    if unit and db.session.scalar(select(Unit.id).filter_by(code=unit)) is None:
+        errors.append(f"Không có đơn vị '{unit[:40]}' (đã bỏ lọc đơn vị).")
+        unit = ""
+    procedure = (request.args.get("procedure") or "").strip()
+    if procedure and db.session.scalar(select(Procedure.id).filter_by(code=procedure)) is None:
+        errors.append(f"Không có thủ tục '{procedure[:40]}' (đã bỏ lọc thủ tục).")
+        procedure = ""
+    period = request.args.get("period") or "quarter"
+    if period not in PERIODS:
+        errors.append(f"Kỳ '{period[:20]}' không hợp lệ (đã dùng quý).")
+        period = "quarter"
+    channel = request.args.get("channel") or ""
+    if channel not in CHANNELS:
+        channel = ""
+    date_from, date_to = _date("from", errors), _date("to", errors)
+    if date_from and date_to and date_from > date_to:
+        errors.append("Ngày bắt đầu sau ngày kết thúc: đã đổi chỗ hai ngày.")
+        date_from, date_to = date_to, date_from
+    return Filters(questionnaire, unit, procedure, period, date_from, date_to, channel, tuple(errors))
+
+
+def unit_codes(unit: str) -> set[str]:
+    """The unit and every unit below it."""
+    root = db.session.scalar(select(Unit).filter_by(code=unit))
+    ids = descendant_ids(root.id)
+    return set(db.session.scalars(select(Unit.code).where(Unit.id.in_(ids))))
+
+
+def apply(frame: pd.DataFrame, filters: Filters, codes: set[str] | None) -> pd.DataFrame:
+    """The rows the filters select (the period type groups; it does not select)."""
+    mask = pd.Series(True, index=frame.index)
+    if codes is not None:
+        mask &= frame["unit"].isin(codes)
+    if filters.procedure:
+        mask &= frame["procedure"].eq(filters.procedure)
+    if filters.channel:
+        mask &= frame["channel"].eq(filters.channel)
+    if filters.date_from:
+        mask &= frame["submitted_on"] >= pd.Timestamp(filters.date_from)
+    if filters.date_to:
+        mask &= frame["submitted_on"] <= pd.Timestamp(filters.date_to)
+    return frame[mask] if not bool(mask.all()) else frame
+
+
+__all__ = ["CHANNELS", "PERIODS", "Filters", "apply", "from_request", "unit_codes"]

@@ -1,0 +1,281 @@
+"""The analysts' dashboard: overview, criteria, trend, units, priorities, expectations,
+comments and downloads. Every number comes from the analysis package (analyst/data.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+import analysis
+from analysis.format import format_number, format_percent
+
+from ..access import roles_required
+from ..web import CSP
+from ..extensions import db
+from ..models import Comment, Procedure, Role, Unit
+from ..services import audit, catalog
+from ..services.exports import to_bytes
+from . import charts
+from . import data as D
+from . import filters as F
+
+bp = Blueprint("analyst", __name__, url_prefix="/analyst")
+READERS = (Role.ANALYST, Role.ADMIN)
+PAGE_SIZE = 25
+
+
+@bp.after_request
+def allow_inline_styles(response):
+    # Charts are matplotlib SVG, which styles with attributes; scripts stay 'self' only.
+    response.headers["Content-Security-Policy"] = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+    return response
+
+
+@bp.app_template_filter("pct")
+def pct(value) -> str:
+    return format_percent(value, lang="vi")
+
+
+@bp.app_template_filter("num")
+def num(value, digits: int = 1) -> str:
+    return format_number(value, lang="vi", digits=digits)
+
+
+@bp.app_template_filter("vndate")
+def vndate(value) -> str:
+    return value.strftime("%d/%m/%Y") if value else "–"
+
+
+def _page(template: str, v: D.View, **context):
+    units = catalog.units_in_order()
+    procedures = db.session.scalars(select(Procedure).order_by(Procedure.code)).all()
+    return render_template(
+        f"analyst/{template}", v=v, f=v.filters, q=v.questionnaire, units=units, procedures=procedures,
+        periods=F.PERIODS, channels=F.CHANNELS, questionnaire_ids=F.questionnaire_ids(), links=filter_links(v),
+        **context)
+
+
+def _group(result: analysis.AnalysisResult):
+    return result.groups[0] if result.groups else None
+
+
+@bp.get("/")
+@roles_required(*READERS)
+def overview():
+    v = D.view()
+    group = _group(D.analyze(v))
+    plan, plan_source = D.plan()
+    targets = D.unit_targets(plan, v.filters.unit)
+    status = []
+    if group is not None and targets is not None:
+        rows = [("general", "Chỉ số SIPAS (câu hỏi chung)", group.general, targets.general),
+                ("overall", "Chỉ số tổng hợp (trung bình 5 yếu tố)", group.overall, targets.overall)]
+        rows += [("element", e.title["vi"], group.elements.get(e.code), targets.elements.get(e.code))
+                 for e in v.questionnaire.elements]
+        status = [(level, name, est, target, D.verdict_of(est, target)) for level, name, est, target in rows]
+    chart = None
+    if group is not None:
+        chart = D.cached(v, "chart:elements", lambda _rows: charts.elements_chart(
+            names=[e.title["vi"] for e in v.questionnaire.elements],
+            estimates=[group.elements.get(e.code) for e in v.questionnaire.elements],
+            targets=[targets.elements.get(e.code) if targets else None for e in v.questionnaire.elements],
+            lang="vi", title="Chỉ số các yếu tố (khoảng tin cậy 95 %)"))
+    return _page("overview.html", v, group=group, status=status, plan_source=plan_source,
+                 rate=D.response_rate(v), same_day=D.same_day_split(v), chart=chart)
+
+
+@bp.get("/criteria")
+@roles_required(*READERS)
+def criteria():
+    v = D.view()
+    group = _group(D.analyze(v))
+    rows, chart = [], None
+    if group is not None:
+        rows = sorted(((c, group.criteria.get(c.code)) for c in v.questionnaire.criteria),
+                      key=lambda item: (item[1] is None or item[1].value is None,
+                                        item[1].value if item[1] is not None and item[1].value is not None else 0))
+        chart = D.cached(v, "chart:criteria", lambda _rows: charts.criteria_chart(
+            names=[c.code for c, _ in rows], estimates=[e for _, e in rows],
+            title="Các tiêu chí, từ thấp đến cao (khoảng tin cậy 95 %)"))
+    return _page("criteria.html", v, group=group, rows=rows, chart=chart)
+
+
+@bp.get("/trend")
+@roles_required(*READERS)
+def trend():
+    v = D.view()
+    info = D.trend(v)
+    groups = info["groups"]
+    plan, _ = D.plan()
+    targets = D.unit_targets(plan, v.filters.unit)
+    target = (targets.general if v.questionnaire.general else targets.overall) if targets else None
+    chart = None
+    if groups:
+        series = [("Chỉ số SIPAS", [g.general for g in groups])] if v.questionnaire.general else []
+        series.append(("Chỉ số tổng hợp", [g.overall for g in groups]))
+        chart = D.cached(v, "chart:trend", lambda _rows: charts.trend_chart(
+            periods=[g.keys["period"] for g in groups], series=series, target=target,
+            title="Diễn biến theo kỳ (dải: khoảng tin cậy 95 %)"))
+    return _page("trend.html", v, groups=groups, latest=info["latest"], chart=chart, target=target)
+
+
+@bp.get("/units")
+@roles_required(*READERS)
+def units():
+    v = D.view()
+    info = D.units(v)
+    result, ranking, names = info["result"], info["ranking"], info["names"]
+    groups = sorted(result.groups, key=lambda g: str(g.keys.get("unit")))
+    chart = funnel = None
+    if groups:
+        series = [("Chỉ số SIPAS", [g.general for g in groups])] if v.questionnaire.general else []
+        series.append(("Chỉ số tổng hợp", [g.overall for g in groups]))
+        chart = D.cached(v, "chart:units", lambda _rows: charts.units_chart(
+            names=[names.get(g.keys["unit"], g.keys["unit"]) for g in groups], series=series, targets=[],
+            lang="vi", title="Các đơn vị (khoảng tin cậy 95 %; chấm rỗng: chưa đủ dữ liệu)"))
+    if ranking is not None and ranking.funnel is not None:
+        funnel = D.cached(v, "chart:funnel", lambda _rows: charts.funnel_chart(
+            fun=ranking.funnel, lang="vi", title="Biểu đồ phễu: chỉ số theo cỡ mẫu"))
+    shrunk = {s.label: s for s in ranking.shrinkage.units} if ranking and ranking.shrinkage else {}
+    return _page("units.html", v, groups=groups, names=names, chart=chart, funnel=funnel, shrunk=shrunk,
+                 ranking=ranking)
+
+
+@bp.get("/priorities")
+@roles_required(*READERS)
+def priorities():
+    v = D.view()
+    info = D.importance(v)
+    chart = None
+    if info is not None and info.n:
+        chart = D.cached(v, "chart:ipa", lambda _rows: charts.ipa_chart(
+            priorities=info, lang="vi", title="Tầm quan trọng và kết quả của các tiêu chí"))
+    texts = {c.code: c.text["vi"] for c in v.questionnaire.criteria}
+    return _page("priorities.html", v, info=info, chart=chart, texts=texts)
+
+
+@bp.get("/expectations")
+@roles_required(*READERS)
+def expectations():
+    v = D.view()
+    group = _group(D.analyze(v))
+    items = []
+    if group is not None and group.expectations:
+        texts = {e.code: e.text["vi"] for e in v.questionnaire.expectations}
+        items = sorted(((texts.get(code, code), code, est) for code, est in group.expectations.items()),
+                       key=lambda item: -(item[2].top.value if item[2].top.value is not None else -1))
+    return _page("expectations.html", v, items=items)
+
+
+@bp.get("/comments")
+@roles_required(*READERS)
+def comments():
+    v = D.view()
+    f = v.filters
+    search = (request.args.get("search") or "").strip()[:100]
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    query = (select(Comment, Unit, Procedure).join(Unit, Unit.id == Comment.unit_id)
+             .outerjoin(Procedure, Procedure.id == Comment.procedure_id))
+    if v.unit_codes is not None:
+        query = query.where(Unit.code.in_(v.unit_codes))
+    if f.procedure:
+        query = query.where(Procedure.code == f.procedure)
+    if f.date_from:
+        query = query.where(Comment.submitted_on >= f.date_from)
+    if f.date_to:
+        query = query.where(Comment.submitted_on <= f.date_to)
+    if search:
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(or_(Comment.text.ilike(f"%{escaped}%", escape="\\")))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.execute(query.order_by(Comment.submitted_on.desc(), Comment.id)
+                              .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    pages = max(1, -(-total // PAGE_SIZE))
+    return _page("comments.html", v, rows=rows, total=total, page=page, pages=pages, search=search)
+
+
+@bp.get("/downloads")
+@roles_required(*READERS)
+def downloads():
+    return _page("downloads.html", D.view())
+
+
+def _attachment(data: bytes, mimetype: str, filename: str) -> Response:
+    return Response(data, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.get("/download/responses.<fmt>")
+@roles_required(*READERS)
+def download_responses(fmt: str):
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    v = D.view()
+    frame = D.selected(v).copy()
+    frame["submitted_on"] = frame["submitted_on"].dt.strftime("%Y-%m-%d")
+    for column in frame.columns:
+        if frame[column].dtype.kind == "f":
+            frame[column] = frame[column].astype("Int64")
+    audit.record(current_user.username, "export.responses", v.filters.unit or None, rows=len(frame),
+                 filters=v.filters.query())
+    db.session.commit()
+    return _attachment(to_bytes(frame, fmt, sheet="responses"), "text/csv" if fmt == "csv" else XLSX,
+                       f"sipas-responses.{fmt}")
+
+
+@bp.get("/download/indices.<fmt>")
+@roles_required(*READERS)
+def download_indices(fmt: str):
+    if fmt not in ("csv", "xlsx", "json"):
+        abort(404)
+    v = D.view()
+    result = D.analyze(v, period=v.filters.period)
+    audit.record(current_user.username, "export.indices", v.filters.unit or None, format=fmt)
+    db.session.commit()
+    if fmt == "json":
+        body = json.dumps(result.to_json(), ensure_ascii=False, allow_nan=False, indent=1)
+        return _attachment(body.encode(), "application/json", "sipas-indices.json")
+    return _attachment(to_bytes(result.to_frame(), fmt, sheet="indices"), "text/csv" if fmt == "csv" else XLSX,
+                       f"sipas-indices.{fmt}")
+
+
+@bp.get("/download/report.<fmt>")
+@roles_required(*READERS)
+def download_report(fmt: str):
+    if fmt not in ("html", "xlsx"):
+        abort(404)
+    from analysis.report import build_report, render_html, write_xlsx
+
+    v = D.view()
+    plan, _ = D.plan()
+    if plan is None:
+        abort(404)
+    period = request.args.get("report_period") or _latest_period(v)
+    rows = D.selected(v)
+    try:
+        report = build_report(rows, plan, period=period, questionnaire=v.questionnaire)
+    except ValueError as exc:
+        return _page("downloads.html", v, report_error=str(exc)), 400
+    audit.record(current_user.username, "export.report", v.filters.unit or None, period=period, format=fmt)
+    db.session.commit()
+    if fmt == "html":
+        return Response(render_html(report), mimetype="text/html")
+    return _attachment(write_xlsx(report), XLSX, f"sipas-bao-cao-{period}.xlsx")
+
+
+def _latest_period(v: D.View) -> str:
+    groups = D.trend(v)["groups"]
+    return groups[-1].keys["period"] if groups else str(dt.date.today().year)
+
+
+def filter_links(v: D.View) -> dict[str, str]:
+    return {name: url_for(f"analyst.{name}", **v.filters.query())
+            for name in ("overview", "criteria", "trend", "units", "priorities", "expectations", "comments",
+                         "downloads")}

@@ -1,0 +1,189 @@
+"""Inputs: the export CSV/XLSX and the database loaders (schema of docs/CONTRACTS.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+import questionnaires
+from analysis import EXPORT_COLUMNS, analyze, load_database, load_issuance, read_responses
+
+CSV = (
+    "response_id,questionnaire,questionnaire_version,unit,procedure,channel,submitted_on,"
+    "same_day,respondent_type,feedback_given,gender,age_group,ethnicity,education,occupation,"
+    "residence,TC1,TC2,HL,MD1,extra\n"
+    "a1,sipas-2023,1,01,P1,single,2024-03-01,1,ca_nhan,co,nu,18-25,kinh,,,,5,,4,3,x\n"
+    "a2,sipas-2023,1,VP,,counter,2024-03-02,,to_chuc,khong,,,,,,,2,3,,1,y\n"
+)
+
+
+def _check(df: pd.DataFrame) -> None:
+    assert list(df.columns[:16]) == list(EXPORT_COLUMNS)
+    assert df["unit"].tolist() == ["01", "VP"]  # codes stay text
+    assert df["procedure"].iloc[0] == "P1" and pd.isna(df["procedure"].iloc[1])
+    assert df["TC1"].tolist() == [5, 2]
+    assert df["TC2"].isna().tolist() == [True, False] and df["TC2"].iloc[1] == 3
+    assert df["same_day"].iloc[0] == 1 and np.isnan(df["same_day"].iloc[1])
+    assert df["submitted_on"].dt.strftime("%Y-%m-%d").tolist() == ["2024-03-01", "2024-03-02"]
+    assert df["extra"].tolist() == ["x", "y"]
+
+
+def test_csv_with_and_without_bom(tmp_path: Path) -> None:
+    for encoding in ("utf-8-sig", "utf-8"):
+        path = tmp_path / f"{encoding}.csv"
+        path.write_text(CSV, encoding=encoding)
+        _check(read_responses(path))
+        _check(read_responses(str(path)))
+        _check(read_responses(io.BytesIO(path.read_bytes())))
+    _check(read_responses(io.StringIO(CSV)))
+
+
+def test_xlsx(tmp_path: Path) -> None:
+    frame = pd.read_csv(io.StringIO(CSV), dtype=str, keep_default_na=False)
+    for column in ("TC1", "TC2", "HL", "MD1", "questionnaire_version"):
+        frame[column] = pd.to_numeric(frame[column])  # Excel cells hold numbers
+    path = tmp_path / "export.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"note": ["cover"]}).to_excel(writer, sheet_name="about", index=False)
+        frame.to_excel(writer, sheet_name="responses", index=False)
+    _check(read_responses(path))
+
+
+def test_fixture_reads_and_analyses(fixture_frame: pd.DataFrame, fixture_csv: Path) -> None:
+    assert len(fixture_frame) == 360
+    assert fixture_frame["weight"].dtype == np.float64
+    assert fixture_frame["stratum"].tolist()[:2] == ["S1", "S4"]
+    result = analyze(fixture_frame, "sipas-2023", by="unit")
+    assert [g.keys["unit"] for g in result.groups] == ["TP", "VP", "XA"]
+    assert result.groups[0].criteria["PA1"].n == 47
+
+
+SCHEMA = """
+CREATE TABLE units (id INTEGER PRIMARY KEY, code TEXT UNIQUE, name TEXT,
+  parent_id INTEGER REFERENCES units(id), kind TEXT, active BOOLEAN);
+CREATE TABLE procedures (id INTEGER PRIMARY KEY, code TEXT UNIQUE, name TEXT, field TEXT,
+  active BOOLEAN);
+CREATE TABLE questionnaire_versions (id INTEGER PRIMARY KEY, questionnaire_id TEXT,
+  version INTEGER, sha256 TEXT, content TEXT, loaded_at TIMESTAMP);
+CREATE TABLE responses (id TEXT PRIMARY KEY, questionnaire_version_id INTEGER, unit_id INTEGER,
+  procedure_id INTEGER, channel TEXT, submitted_on DATE, same_day BOOLEAN, burst BOOLEAN,
+  respondent_type TEXT, feedback_given TEXT, gender TEXT, age_group TEXT, ethnicity TEXT,
+  education TEXT, occupation TEXT, residence TEXT);
+CREATE TABLE answers (response_id TEXT REFERENCES responses(id), item TEXT, value SMALLINT,
+  PRIMARY KEY (response_id, item));
+CREATE TABLE survey_codes (id INTEGER PRIMARY KEY, code_hash TEXT UNIQUE, batch_id INTEGER,
+  unit_id INTEGER, procedure_id INTEGER, questionnaire_version_id INTEGER, kind TEXT,
+  issued_at TIMESTAMP, expires_at TIMESTAMP, status TEXT);
+"""
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> str:
+    q = questionnaires.load("sipas-2023")
+    c = questionnaires.load("tt01-counter")
+    url = f"sqlite:///{tmp_path / 'sipas.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for statement in SCHEMA.split(";"):
+            if statement.strip():
+                conn.exec_driver_sql(statement)
+        conn.exec_driver_sql(
+            "INSERT INTO units VALUES (1,'SO','Sở',NULL,'department',1),"
+            "(2,'MC','Một cửa',1,'section',1),(3,'Q1','Quầy 1',2,'counter',1),"
+            "(4,'XA','Xã',NULL,'department',1)")
+        conn.exec_driver_sql("INSERT INTO procedures VALUES (1,'P01','Thủ tục',NULL,1)")
+        conn.execute(sa.text("INSERT INTO questionnaire_versions VALUES "
+                             "(1,'sipas-2023',1,'x',:content,'2024-01-01'),"
+                             "(2,'tt01-counter',1,'y',:counter,'2024-01-01')"),
+                     {"content": q.content, "counter": c.content})
+        rows = [
+            ("r1", 1, 3, 1, "single", "2024-03-01", 1, "co"),
+            ("r2", 1, 2, None, "counter", "2024-03-05", None, "khong"),
+            ("r3", 1, 4, 1, "single", "2024-04-01", 0, "khong"),
+            ("r4", 2, 1, 1, "counter", "2024-03-02", None, None),
+        ]
+        for rid, qv, unit, proc, channel, day, same_day, feedback in rows:
+            conn.execute(sa.text(
+                "INSERT INTO responses (id, questionnaire_version_id, unit_id, procedure_id,"
+                " channel, submitted_on, same_day, burst, feedback_given)"
+                " VALUES (:id,:qv,:unit,:proc,:channel,:day,:same_day,0,:feedback)"),
+                {"id": rid, "qv": qv, "unit": unit, "proc": proc, "channel": channel,
+                 "day": day, "same_day": same_day, "feedback": feedback})
+        answers = [("r1", "TC1", 5), ("r1", "PA1", 4), ("r1", "HL", 5), ("r1", "MD2", 3),
+                   ("r2", "TC1", 2), ("r2", "TC2", 4), ("r3", "TC1", 4), ("r4", "DG1", 1)]
+        conn.execute(sa.text("INSERT INTO answers VALUES (:r, :i, :v)"),
+                     [{"r": r, "i": i, "v": v} for r, i, v in answers])
+        codes = [
+            (1, 3, 1, "single", "2024-03-01 03:00:00", "2024-04-01 00:00:00", "answered"),
+            (2, 3, 1, "single", "2024-03-01 20:00:00", "2024-03-05 00:00:00", "issued"),
+            (3, 3, 1, "single", "2024-03-01 05:00:00", None, "voided"),
+            (4, 2, None, "counter", "2024-03-05 02:00:00", None, "answered"),
+            (5, 4, 1, "single", "2024-04-01 02:00:00", "2030-01-01 00:00:00", "issued"),
+        ]
+        conn.execute(sa.text(
+            "INSERT INTO survey_codes (id, code_hash, unit_id, procedure_id,"
+            " questionnaire_version_id, kind, issued_at, expires_at, status)"
+            " VALUES (:id, :hash, :unit, :proc, 1, :kind, :issued, :expires, :status)"),
+            [{"id": i, "hash": f"h{i}", "unit": u, "proc": p, "kind": k, "issued": t,
+              "expires": e, "status": s} for i, u, p, k, t, e, s in codes])
+    engine.dispose()
+    return url
+
+
+def test_load_database(database: str) -> None:
+    df = load_database(database, questionnaire="sipas-2023")
+    q = questionnaires.load("sipas-2023")
+    assert list(df.columns) == [*EXPORT_COLUMNS, *q.answer_columns]
+    assert df["response_id"].tolist() == ["r1", "r2", "r3"]
+    assert df["unit"].tolist() == ["Q1", "MC", "XA"]
+    assert df["procedure"].fillna("-").tolist() == ["P01", "-", "P01"]
+    assert df["same_day"].iloc[0] == 1 and np.isnan(df["same_day"].iloc[1])
+    assert df["TC1"].tolist() == [5, 2, 4] and np.isnan(df.loc[0, "TC2"])
+    assert df.loc[0, "MD2"] == 3 and df["submitted_on"].dtype.kind == "M"
+    g = analyze(df, q).groups[0]
+    assert g.criteria["TC1"].index == pytest.approx(200 / 3) and g.criteria["PA1"].n == 1
+
+
+def test_load_database_filters(database: str) -> None:
+    assert load_database(database, questionnaire="sipas-2023", units="SO")[
+        "response_id"].tolist() == ["r1", "r2"]  # the department and the units below it
+    assert load_database(database, questionnaire="sipas-2023", units=["SO"],
+                         descendants=False).empty
+    dated = load_database(database, questionnaire="sipas-2023", date_from="2024-03-02",
+                          date_to=dt.date(2024, 3, 31))
+    assert dated["response_id"].tolist() == ["r2"]
+    counter = load_database(database, questionnaire="tt01-counter@1")
+    assert counter["DG1"].tolist() == [1] and "TC1" not in counter.columns
+    with pytest.raises(ValueError, match="questionnaire: the database holds responses to several"):
+        load_database(database)
+    with pytest.raises(ValueError, match="units: unknown unit code"):
+        load_database(database, questionnaire="sipas-2023", units=["NOPE"])
+
+
+def test_load_issuance(database: str) -> None:
+    now = dt.datetime(2024, 3, 10, tzinfo=dt.UTC)
+    out = load_issuance(database, questionnaire="sipas-2023", now=now)
+    assert list(out.columns) == ["unit", "procedure", "kind", "day", "issued", "answered",
+                                 "voided", "expired"]
+    records = out.assign(day=out["day"].dt.strftime("%Y-%m-%d")).to_dict("records")
+    assert records == [
+        {"unit": "MC", "procedure": None, "kind": "counter", "day": "2024-03-05", "issued": 1,
+         "answered": 1, "voided": 0, "expired": 0},
+        # 20:00 UTC on 1 March is 03:00 on 2 March in Vietnam.
+        {"unit": "Q1", "procedure": "P01", "kind": "single", "day": "2024-03-01", "issued": 1,
+         "answered": 1, "voided": 1, "expired": 0},
+        {"unit": "Q1", "procedure": "P01", "kind": "single", "day": "2024-03-02", "issued": 1,
+         "answered": 0, "voided": 0, "expired": 1},
+        {"unit": "XA", "procedure": "P01", "kind": "single", "day": "2024-04-01", "issued": 1,
+         "answered": 0, "voided": 0, "expired": 0},
+    ]
+    limited = load_issuance(database, date_from="2024-03-02", date_to="2024-03-31", units="Q1")
+    assert limited["day"].dt.strftime("%Y-%m-%d").tolist() == ["2024-03-02"]
+    empty = load_issuance(database, date_from="2030-01-01")
+    assert empty.empty and list(empty.columns) == list(out.columns)
