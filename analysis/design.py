@@ -198,8 +198,12 @@ class BoundDesign:
         take = (lambda a: a) if rows is None else (lambda a: a[rows])
         self.w = None if design.weights is None else take(design.weights)
         self.simple = design.psu is None and design.stratum is None
-        self.cell = self.cell_g = self.cell_hg = self.row_hg = None
-        if design.psu is not None:
+        self.cell: np.ndarray | None = None
+        self.cell_g: np.ndarray | None = None
+        self.cell_hg: np.ndarray | None = None
+        self.row_hg: np.ndarray | None = None
+        self.n_cells = 0
+        if design.psu is not None and design.psu_stratum is not None:
             pair = take(design.psu) * self.G + gid
             uniq, cell = np.unique(pair, return_inverse=True)
             self.cell = cell.astype(np.int64).ravel()
@@ -225,10 +229,11 @@ class BoundDesign:
         """Variance per group of the domain estimates with influence values ``z`` (one per
         analysed row, weights included)."""
         G, H = self.G, self.H
-        if self.cell is not None:
-            totals = np.bincount(self.cell, weights=z, minlength=self.n_cells)
-            s1 = np.bincount(self.cell_hg, weights=totals, minlength=H * G)
-            s2 = np.bincount(self.cell_hg, weights=totals * totals, minlength=H * G)
+        cell, cell_hg = self.cell, self.cell_hg
+        if cell is not None and cell_hg is not None:
+            totals = np.bincount(cell, weights=z, minlength=self.n_cells)
+            s1 = np.bincount(cell_hg, weights=totals, minlength=H * G)
+            s2 = np.bincount(cell_hg, weights=totals * totals, minlength=H * G)
             return self._by_stratum(s1, s2)
         index = self.gid if self.row_hg is None else self.row_hg
         s1 = np.bincount(index, weights=z, minlength=H * G)
@@ -250,10 +255,11 @@ class BoundDesign:
         strata containing such PSUs (the t degrees of freedom of the estimate)."""
         G, H = self.G, self.H
         weights = None if mask is None else mask.astype(np.float64)
-        if self.cell is not None:
-            present = (np.bincount(self.cell, weights=weights, minlength=self.n_cells) > 0)
-            psus = np.bincount(self.cell_g, weights=present, minlength=G)
-            strata_present = np.bincount(self.cell_hg, weights=present, minlength=H * G) > 0
+        cell, cell_g, cell_hg = self.cell, self.cell_g, self.cell_hg
+        if cell is not None and cell_g is not None and cell_hg is not None:
+            present = (np.bincount(cell, weights=weights, minlength=self.n_cells) > 0)
+            psus = np.bincount(cell_g, weights=present, minlength=G)
+            strata_present = np.bincount(cell_hg, weights=present, minlength=H * G) > 0
         else:
             psus = np.bincount(self.gid, weights=weights, minlength=G)
             index = self.gid if self.row_hg is None else self.row_hg

@@ -8,9 +8,7 @@ are per-row gathers plus bincounts. Python loops run over questions and groups o
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,130 +27,14 @@ from .intervals import (
     proportion_ci_array,
 )
 from .io import answer_codes, resolve_questionnaire
-from .periods import check_kind, code_label, period_codes, to_date, to_dates
-from .results import (
-    INSUFFICIENT,
-    AnalysisResult,
-    CriterionEstimate,
-    Estimate,
-    ExpectationEstimate,
-    GroupResult,
-)
-
-
-# -- grouping ---------------------------------------------------------------------------------
-@dataclass
-class _Grouping:
-    rows: np.ndarray | None  # input positions of the analysed rows (None: every row once)
-    gid: np.ndarray  # group of each analysed row
-    keys: list[dict[str, Any]]
-    unique_rows: np.ndarray | None  # input rows analysed at least once (None: all)
-
-    @property
-    def G(self) -> int:
-        return len(self.keys)
-
-
-def _factorize(values: pd.Series) -> tuple[np.ndarray, list[Any]]:
-    """Sorted codes with blanks last (as their own group, key None)."""
-    try:
-        codes, uniques = pd.factorize(values, sort=True)
-        labels = list(uniques)
-    except TypeError:  # mixed types: sort by text
-        codes, uniques = pd.factorize(values, sort=False)
-        order = sorted(range(len(uniques)), key=lambda i: str(uniques[i]))
-        remap = np.empty(len(order), dtype=np.int64)
-        remap[order] = np.arange(len(order))
-        codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
-        labels = [uniques[i] for i in order]
-    codes = np.asarray(codes, dtype=np.int64)
-    if (codes < 0).any():
-        codes = np.where(codes < 0, len(labels), codes)
-        labels.append(None)
-    return codes, labels
-
-
-def _group(
-    df: pd.DataFrame, by: tuple[str, ...], period: str | None, date_from: dt.date | None,
-    date_to: dt.date | None,
-) -> _Grouping:
-    n_rows = len(df)
-    rows: np.ndarray | None = None
-    period_code = None
-    if period is not None or date_from is not None or date_to is not None:
-        days = to_dates(df["submitted_on"])
-        if date_from is not None or date_to is not None:
-            keep = ~np.isnat(days)
-            if date_from is not None:
-                keep &= days >= np.datetime64(date_from, "D")
-            if date_to is not None:
-                keep &= days <= np.datetime64(date_to, "D")
-            rows = np.flatnonzero(keep)
-        if period is not None:
-            base = days if rows is None else days[rows]
-            sub_rows, period_code = period_codes(base, period)
-            rows = sub_rows if rows is None else rows[sub_rows]
-    if rows is not None and period != "par" and len(rows) == n_rows:
-        rows = None  # every row exactly once, in order
-    parts: list[tuple[np.ndarray, list[Any]]] = []
-    for column in by:
-        codes, labels = _factorize(df[column])
-        parts.append((codes if rows is None else codes[rows], labels))
-    if period_code is not None:
-        low = int(period_code.min()) if len(period_code) else 0
-        top = int(period_code.max()) if len(period_code) else 0
-        labels = [code_label(c, period) for c in range(low, top + 1)]
-        parts.append((period_code - low, labels))
-    names = [*by, *(["period"] if period is not None else [])]
-    n_analysed = n_rows if rows is None else len(rows)
-    if not parts:
-        gid = np.zeros(n_analysed, dtype=np.int64)
-        keys: list[dict[str, Any]] = [{}]
-    else:
-        key = np.zeros(n_analysed, dtype=np.int64)
-        radix = 1
-        for codes, labels in reversed(parts):
-            key += codes * radix
-            radix *= len(labels)
-        if radix <= 8 * n_analysed + 1024:
-            present = np.bincount(key, minlength=radix) > 0
-            uniq = np.flatnonzero(present)
-            remap = np.cumsum(present) - 1
-            gid = remap[key]
-        else:
-            uniq, gid = np.unique(key, return_inverse=True)
-            gid = gid.ravel()
-        keys = []
-        for value in uniq.tolist():
-            digits = []
-            for _codes, labels in reversed(parts):
-                digits.append(labels[value % len(labels)])
-                value //= len(labels)
-            keys.append(dict(zip(names, reversed(digits), strict=True)))
-    unique_rows = None if rows is None else np.unique(rows)
-    return _Grouping(rows, gid.astype(np.int64), keys, unique_rows)
+from .periods import Grouping, check_kind, group_rows, to_date
+from .results import AnalysisResult, GroupResult, PropArrays, assemble_groups
 
 
 # -- the engine -------------------------------------------------------------------------------
-@dataclass
-class _Prop:
-    """Arrays over groups for one proportion (fractions)."""
-
-    n: np.ndarray
-    x: np.ndarray
-    p: np.ndarray
-    var: np.ndarray
-    low: np.ndarray
-    high: np.ndarray
-    df: np.ndarray | None
-    deff: np.ndarray | None
-    lut: np.ndarray  # (G, L+1) influence value per unit weight
-    sat: np.ndarray  # levels counted (bool, L+1)
-
-
 class _Engine:
     def __init__(
-        self, bound: BoundDesign, grouping: _Grouping, *, is_design: bool, method: str,
+        self, bound: BoundDesign, grouping: Grouping, *, is_design: bool, method: str,
         confidence: float,
     ) -> None:
         self.bound = bound
@@ -203,7 +85,7 @@ class _Engine:
 
     def proportion(self, cc: np.ndarray, top: int, sat: np.ndarray,
                    counted: tuple[np.ndarray, np.ndarray, np.ndarray],
-                   df: np.ndarray | None) -> _Prop:
+                   df: np.ndarray | None) -> PropArrays:
         cnt, w1, w2 = counted
         n = cnt[:, 1:].sum(axis=1)
         x = cnt[:, sat].sum(axis=1)
@@ -223,7 +105,7 @@ class _Engine:
             low, high = korn_graubard_ci(p, var, n, df, confidence=self.confidence)
         else:
             low, high = proportion_ci_array(x, n, self.method, self.confidence)
-        return _Prop(n, x, p, var, low, high, df, deff, lut, sat)
+        return PropArrays(n, x, p, var, low, high, df, deff, lut, sat)
 
     def mean(self, cc: np.ndarray, top: int, counted: tuple[np.ndarray, np.ndarray, np.ndarray],
              df: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -239,32 +121,6 @@ class _Engine:
         se = np.sqrt(var)
         low, high = normal_ci(m, se, self.q(df))
         return m, se, np.clip(low, 1, top), np.clip(high, 1, top)
-
-
-def _flag(value: float | None, ci: tuple[float, float] | None, n: int, small_n: int,
-          max_width: float) -> str | None:
-    if value is None or ci is None or n < small_n or (ci[1] - ci[0]) > max_width:
-        return INSUFFICIENT
-    return None
-
-
-def _none(value: Any) -> Any:
-    """NaN and infinities to None (values already Python floats or ints)."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return None
-    return value
-
-
-def _f(value: Any) -> float | None:
-    value = float(value)
-    return value if np.isfinite(value) else None
-
-
-def _ci(low: Any, high: Any, scale: float = 100.0) -> tuple[float, float] | None:
-    low, high = float(low), float(high)
-    if not (np.isfinite(low) and np.isfinite(high)):
-        return None
-    return (low * scale, high * scale)
 
 
 def _as_tuple(value: str | Iterable[str] | None, name: str) -> tuple[str, ...]:
@@ -291,9 +147,9 @@ def _check_columns(df: pd.DataFrame, q: Questionnaire, by: tuple[str, ...], need
     if needs_date and "submitted_on" not in df.columns:
         raise ValueError("submitted_on: column 'submitted_on' is missing (needed for periods "
                          "and date limits)")
-    for option, column in design.items():
-        if column is not None and column not in df.columns:
-            raise ValueError(f"{option}: column '{column}' is missing")
+    for option, name in design.items():
+        if name is not None and name not in df.columns:
+            raise ValueError(f"{option}: column '{name}' is missing")
     if "questionnaire" in df.columns:
         ids = df["questionnaire"]
         other = ids[ids.notna() & (ids.astype(str) != q.id)]
@@ -438,7 +294,7 @@ def analyze(
     _check_columns(df, q, by, needs_date, design_cols)
 
     design = SurveyDesign.from_frame(df, weight=weight, strata=strata, cluster=cluster)
-    grouping = _group(df, by, period, date_from, date_to)
+    grouping = group_rows(df, by, period, date_from, date_to)
     design.check_lonely(grouping.unique_rows)
     bound = design.bind(grouping.rows, grouping.gid, grouping.G)
     engine = _Engine(bound, grouping, is_design=design.is_design, method=method,
@@ -462,18 +318,18 @@ def _sat_mask(scale: Any, values: Iterable[int]) -> np.ndarray:
 
 def _estimate(
     df: pd.DataFrame, q: Questionnaire, eng: _Engine, *, small_n: int, max_width: float,
-    bootstrap: int | None, seed: int | None, design: SurveyDesign, grouping: _Grouping,
+    bootstrap: int | None, seed: int | None, design: SurveyDesign, grouping: Grouping,
 ) -> tuple[GroupResult, ...]:
     G, gid, bound = eng.G, eng.gid, eng.bound
     is_design = eng.is_design
     criteria = q.criteria
     codes: dict[str, np.ndarray] = {}
-    props: dict[str, _Prop] = {}
+    props: dict[str, PropArrays] = {}
     dists: dict[str, np.ndarray] = {}
     wdists: dict[str, np.ndarray] = {}
     means: dict[str, tuple[np.ndarray, ...]] = {}
 
-    def question(code: str, scale: Any, sets: Sequence[np.ndarray]) -> list[_Prop]:
+    def question(code: str, scale: Any, sets: Sequence[np.ndarray]) -> list[PropArrays]:
         cc = eng.take(answer_codes(df[code], scale.max, code))
         codes[code] = cc
         counted = eng.counts(cc, scale.max)
@@ -490,7 +346,7 @@ def _estimate(
     if general is not None:
         props[general.code] = question(
             general.code, general.scale, [_sat_mask(general.scale, general.scale.satisfied)])[0]
-    expectation_props: dict[str, tuple[_Prop, _Prop]] = {}
+    expectation_props: dict[str, tuple[PropArrays, PropArrays]] = {}
     for item in q.expectations:
         if item.code in df.columns:
             top = item.scale.max
@@ -501,8 +357,9 @@ def _estimate(
     # -- composites: elements and overall ---------------------------------------------------
     elements = q.elements
     avail = {c.code: props[c.code].n > 0 for c in criteria}
-    k_avail = {e.code: sum(avail[c.code].astype(np.int64) for c in e.criteria) for e in elements}
-    e_avail = sum((k_avail[e.code] > 0).astype(np.int64) for e in elements)
+    k_avail = {e.code: np.sum([avail[c.code] for c in e.criteria], axis=0, dtype=np.int64)
+               for e in elements}
+    e_avail = np.sum([k_avail[e.code] > 0 for e in elements], axis=0, dtype=np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         inv_e = np.where(e_avail > 0, 1.0 / e_avail, 0.0)
     comp: dict[str, dict[str, Any]] = {}
@@ -555,7 +412,7 @@ def _estimate(
             codes=codes, q=q, general=general, expectations=list(expectation_props),
             eng=eng, design=design, grouping=grouping, n_resamples=int(bootstrap), seed=seed,
         )
-    return _assemble(q, eng, props, comp, dists, wdists, means, expectation_props, general,
+    return assemble_groups(q, eng, props, comp, dists, wdists, means, expectation_props, general,
                      small_n, max_width, boot, grouping)
 
 
@@ -577,181 +434,3 @@ def _composite(eng: _Engine, z: np.ndarray, s: np.ndarray | None, answered: np.n
     out["low"], out["high"] = logit_ci(value, np.sqrt(var), q)
     out["q"] = q
     return out
-
-
-def _assemble(
-    q: Questionnaire, eng: _Engine, props: dict[str, _Prop], comp: dict[str, dict[str, Any]],
-    dists: dict[str, np.ndarray], wdists: dict[str, np.ndarray],
-    means: dict[str, tuple[np.ndarray, ...]], expectation_props: dict[str, tuple[_Prop, _Prop]],
-    general: Any, small_n: int, max_width: float, boot: Any, grouping: _Grouping,
-) -> tuple[GroupResult, ...]:
-    is_design = eng.is_design
-    boot_note = None if boot is None else boot.note
-
-    def design_parts(deff: Any, n: int, df: Any) -> dict[str, Any]:
-        if not is_design:
-            return {}
-        d = _none(float(deff)) if deff is not None else None
-        return {"deff": d, "n_eff": None if not d else n / d,
-                "df": None if df is None else int(df)}
-
-    def with_boot(key: tuple[str, str], g: int, ci: tuple[float, float] | None,
-                  notes: list[str]) -> tuple[float, float] | None:
-        if boot is None:
-            return ci
-        got = boot.get(key, g)
-        if got is None:
-            notes.append(boot.fallback_note)
-            return ci
-        notes.append(boot_note)
-        return got
-
-    cache: dict[int, dict[str, list[Any]]] = {}
-
-    def lists(pr: _Prop) -> dict[str, list[Any]]:
-        # Arrays to Python lists once per question: building ~2,000 result objects from
-        # numpy scalars one by one would cost more than all the arithmetic.
-        got = cache.get(id(pr))
-        if got is None:
-            has = pr.n > 0
-            nan = np.nan
-            with np.errstate(invalid="ignore"):
-                got = {
-                    "n": pr.n.tolist(), "x": pr.x.tolist(),
-                    "value": np.where(has, pr.p * 100, nan).tolist(),
-                    "se": np.where(has, np.sqrt(pr.var) * 100, nan).tolist(),
-                    "low": np.where(has, pr.low * 100, nan).tolist(),
-                    "high": np.where(has, pr.high * 100, nan).tolist(),
-                    "zero_var": (has & (pr.var == 0)).tolist(),
-                    "deff": [None] * eng.G if pr.deff is None else pr.deff.tolist(),
-                    "df": [None] * eng.G if pr.df is None else pr.df.tolist(),
-                }
-            cache[id(pr)] = got
-        return got
-
-    mean_lists = {code: [a.tolist() for a in arrays] for code, arrays in means.items()}
-    dist_lists = {code: d.tolist() for code, d in dists.items()}
-    level_labels = {code: [str(v) for v in range(1, d.shape[1] + 1)] for code, d in dists.items()}
-    wdist_lists = {code: (d / d.sum(axis=1, keepdims=True).clip(min=1e-300) * 100).tolist()
-                   for code, d in wdists.items()}
-
-    def proportion_estimate(code: str, pr: _Prop, g: int, key: tuple[str, str],
-                            criterion: bool) -> Estimate:
-        li = lists(pr)
-        n = li["n"][g]
-        notes: list[str] = []
-        value = _none(li["value"][g])
-        ci = None
-        if n:
-            low, high = li["low"][g], li["high"][g]
-            ci = (low, high) if low == low and high == high else None
-            if is_design and li["zero_var"][g]:
-                notes.append("design variance 0: effective n taken as n")
-            ci = with_boot(key, g, ci, notes)
-        common = dict(
-            value=value, se=_none(li["se"][g]), ci=ci, n=n,
-            flag=_flag(value, ci, n, small_n, max_width), note="; ".join(notes) or None,
-            **design_parts(li["deff"][g] if n else None, n, li["df"][g]),
-        )
-        if not criterion:
-            return Estimate(**common)
-        m, _m_se, m_low, m_high = (values[g] for values in mean_lists[code])
-        dist = dist_lists[code][g]
-        labels = level_labels[code]
-        weighted = None
-        if code in wdist_lists:
-            weighted = dict(zip(labels, (_none(v) if n else None for v in wdist_lists[code][g]),
-                                strict=True))
-        return CriterionEstimate(
-            **common, satisfied=li["x"][g], mean=_none(m) if n else None,
-            mean_ci=(m_low, m_high) if n and m_low == m_low and m_high == m_high else None,
-            distribution=dict(zip(labels, dist, strict=True)),
-            distribution_weighted=weighted,
-        )
-
-    def composite_estimate(code: str, members: Sequence[str], g: int, label: str) -> Estimate:
-        cp = comp[code]
-        n = int(cp["n"][g])
-        value = _f(cp["value"][g] * 100)
-        notes: list[str] = []
-        missing = [m for m in members if not _has(m, g)]
-        if value is not None and missing:
-            notes.append(f"no answers to {', '.join(missing)}: mean of "
-                         f"{len(members) - len(missing)} of {len(members)} {label}")
-        ci = None
-        if value is not None:
-            ci = _ci(cp["low"][g], cp["high"][g])
-            crits = _criteria_of(code)
-            if all(_extreme(c, g) for c in crits if props[c].n[g] > 0):
-                ci = _correlated_ci(code, g)
-                notes.append("all its criteria at 0 or 100 %: interval of perfectly "
-                             "correlated criteria")
-            ci = with_boot(("composite", code), g, ci, notes)
-        se = _f(np.sqrt(cp["var"][g]) * 100) if value is not None else None
-        return Estimate(
-            value=value, se=se, ci=ci, n=n, flag=_flag(value, ci, n, small_n, max_width),
-            note="; ".join(notes) or None,
-            **design_parts(cp["deff"][g] if cp["deff"] is not None and value is not None
-                           else None, n, cp["df"][g] if cp["df"] is not None else None),
-        )
-
-    element_codes = {e.code: [c.code for c in e.criteria] for e in q.elements}
-
-    def _has(member: str, g: int) -> bool:
-        if member in props:
-            return bool(props[member].n[g] > 0)
-        return bool(np.isfinite(comp[member]["value"][g]))
-
-    def _criteria_of(code: str) -> list[str]:
-        if code == "__overall__":
-            return [c.code for c in q.criteria]
-        return element_codes[code]
-
-    def _extreme(code: str, g: int) -> bool:
-        pr = props[code]
-        return bool(pr.x[g] == 0 or pr.x[g] == pr.n[g])
-
-    def _weights(code: str, g: int) -> dict[str, float]:
-        if code != "__overall__":
-            members = [c for c in element_codes[code] if props[c].n[g] > 0]
-            return {c: 1.0 / len(members) for c in members}
-        present = [e for e in element_codes if np.isfinite(comp[e]["value"][g])]
-        out: dict[str, float] = {}
-        for e in present:
-            for c, a in _weights(e, g).items():
-                out[c] = a / len(present)
-        return out
-
-    def _correlated_ci(code: str, g: int) -> tuple[float, float] | None:
-        weights = _weights(code, g)
-        low = math.fsum(a * props[c].low[g] for c, a in weights.items())
-        high = math.fsum(a * props[c].high[g] for c, a in weights.items())
-        theta = float(comp[code]["value"][g])
-        # Clip to [0, 1] and around θ (rounding of the averages).
-        return _ci(min(max(low, 0.0), theta), max(min(high, 1.0), theta))
-
-    results = []
-    for g, keys in enumerate(grouping.keys):
-        crit = {c.code: proportion_estimate(c.code, props[c.code], g, ("prop", c.code), True)
-                for c in q.criteria}
-        elems = {e: composite_estimate(e, members, g, "criteria")
-                 for e, members in element_codes.items()}
-        overall = composite_estimate("__overall__", list(element_codes), g, "elements")
-        gen = None
-        if general is not None:
-            gen = proportion_estimate(general.code, props[general.code], g,
-                                      ("prop", general.code), True)
-        expectations = {}
-        for code, (top, top_two) in expectation_props.items():
-            expectations[code] = ExpectationEstimate(
-                n=int(top.n[g]),
-                top=proportion_estimate(code, top, g, ("top", code), False),
-                top_two=proportion_estimate(code, top_two, g, ("top_two", code), False),
-                distribution={str(v + 1): int(c) for v, c in enumerate(dists[code][g])},
-            )
-        df_group = overall.df
-        results.append(GroupResult(
-            keys=keys, n=overall.n, general=gen, overall=overall, elements=elems,
-            criteria=crit, expectations=expectations, df=df_group,
-        ))
-    return tuple(results)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -277,3 +278,101 @@ def previous_period(label: str) -> str:
     if m["half"]:
         return f"{year - 1}-H2" if m["half"] == "1" else f"{year}-H1"
     return f"{year - 1}"
+
+
+# -- grouping by keys and periods ------------------------------------------------------------
+@dataclass
+class Grouping:
+    """Analysed rows and their groups (see :func:`group_rows`)."""
+
+    rows: np.ndarray | None  # input positions of the analysed rows (None: every row once)
+    gid: np.ndarray  # group of each analysed row
+    keys: list[dict[str, Any]]
+    unique_rows: np.ndarray | None  # input rows analysed at least once (None: all)
+
+    @property
+    def G(self) -> int:
+        return len(self.keys)
+
+
+def _factorize(values: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """Sorted codes with blanks last (as their own group, key None)."""
+    try:
+        codes, uniques = pd.factorize(values, sort=True)
+        labels = list(uniques)
+    except TypeError:  # mixed types: sort by text
+        codes, uniques = pd.factorize(values, sort=False)
+        order = sorted(range(len(uniques)), key=lambda i: str(uniques[i]))
+        remap = np.empty(len(order), dtype=np.int64)
+        remap[order] = np.arange(len(order))
+        codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+        labels = [uniques[i] for i in order]
+    codes = np.asarray(codes, dtype=np.int64)
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(labels), codes)
+        labels.append(None)
+    return codes, labels
+
+
+def group_rows(
+    df: pd.DataFrame, by: tuple[str, ...], period: str | None, date_from: dt.date | None,
+    date_to: dt.date | None,
+) -> Grouping:
+    """Factorise the group keys once: the analysed rows (positions into ``df``, repeated
+    for overlapping PAR windows), a group id per analysed row, and the keys of each group,
+    sorted by the ``by`` values (blanks last) and then chronologically by period."""
+    n_rows = len(df)
+    rows: np.ndarray | None = None
+    period_code = None
+    if period is not None or date_from is not None or date_to is not None:
+        days = to_dates(df["submitted_on"])
+        if date_from is not None or date_to is not None:
+            keep = ~np.isnat(days)
+            if date_from is not None:
+                keep &= days >= np.datetime64(date_from, "D")
+            if date_to is not None:
+                keep &= days <= np.datetime64(date_to, "D")
+            rows = np.flatnonzero(keep)
+        if period is not None:
+            base = days if rows is None else days[rows]
+            sub_rows, period_code = period_codes(base, period)
+            rows = sub_rows if rows is None else rows[sub_rows]
+    if rows is not None and period != "par" and len(rows) == n_rows:
+        rows = None  # every row exactly once, in order
+    parts: list[tuple[np.ndarray, list[Any]]] = []
+    for column in by:
+        codes, labels = _factorize(df[column])
+        parts.append((codes if rows is None else codes[rows], labels))
+    if period is not None and period_code is not None:
+        low = int(period_code.min()) if len(period_code) else 0
+        top = int(period_code.max()) if len(period_code) else 0
+        labels = [code_label(c, period) for c in range(low, top + 1)]
+        parts.append((period_code - low, labels))
+    names = [*by, *(["period"] if period is not None else [])]
+    n_analysed = n_rows if rows is None else len(rows)
+    if not parts:
+        gid = np.zeros(n_analysed, dtype=np.int64)
+        keys: list[dict[str, Any]] = [{}]
+    else:
+        key = np.zeros(n_analysed, dtype=np.int64)
+        radix = 1
+        for codes, labels in reversed(parts):
+            key += codes * radix
+            radix *= len(labels)
+        if radix <= 8 * n_analysed + 1024:
+            present = np.bincount(key, minlength=radix) > 0
+            uniq = np.flatnonzero(present)
+            remap = np.cumsum(present) - 1
+            gid = remap[key]
+        else:
+            uniq, gid = np.unique(key, return_inverse=True)
+            gid = gid.ravel()
+        keys = []
+        for value in uniq.tolist():
+            digits = []
+            for _codes, labels in reversed(parts):
+                digits.append(labels[value % len(labels)])
+                value //= len(labels)
+            keys.append(dict(zip(names, reversed(digits), strict=True)))
+    unique_rows = None if rows is None else np.unique(rows)
+    return Grouping(rows, gid.astype(np.int64), keys, unique_rows)

@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.load.client import ClientRun, run_clients, survey_answers  # noqa: E402
 from benchmarks.load.harness import count_5xx, machine_description, percentile  # noqa: E402
+from benchmarks.load.run import DEFAULT_POSTGRES  # noqa: E402
 from benchmarks.load.server import (  # noqa: E402
     HOST,
     Server,
@@ -42,7 +43,6 @@ from benchmarks.load.server import (  # noqa: E402
     machine_busy,
     prepare,
 )
-from benchmarks.load.run import DEFAULT_POSTGRES  # noqa: E402
 
 
 @dataclass
@@ -153,11 +153,15 @@ def report(args: argparse.Namespace, processes: int, phases: list[tuple[Phase, P
             f"| {cores(hello.server_cpu, hello)} / {cores(survey.server_cpu, survey)} "
             f"| {1000 * survey.server_cpu / max(1, survey.completed):.1f} |")
     med = statistics.median
+
+    def ms(values) -> str:
+        return f"{med(values) * 1000:.0f}"
+
     lines.append(
         f"| **median** | {med(h.rate for h, _ in phases):.0f} "
-        f"| {med(h.latency(.5) for h, _ in phases) * 1000:.0f} / {med(h.latency(.95) for h, _ in phases) * 1000:.0f} ms "
+        f"| {ms(h.latency(.5) for h, _ in phases)} / {ms(h.latency(.95) for h, _ in phases)} ms "
         f"| {med(s.rate for _, s in phases):.1f} "
-        f"| {med(s.latency(.5) for _, s in phases) * 1000:.0f} / {med(s.latency(.95) for _, s in phases) * 1000:.0f} ms "
+        f"| {ms(s.latency(.5) for _, s in phases)} / {ms(s.latency(.95) for _, s in phases)} ms "
         f"| **{med(s.rate / h.rate for h, s in phases):.3f}** | | | | |")
     ratio = med(s.rate / h.rate for h, s in phases)
     busy = med(s.machine_cpu / s.run.wall for _, s in phases)

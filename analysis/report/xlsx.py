@@ -90,7 +90,7 @@ def build_workbook(report: PlanReport) -> Workbook:
     lang = report.lang
     book = Workbook()
     L = lambda key: label(key, lang)  # noqa: E731
-    unit_cols = [(L("code"), "text"), (L("unit"), "text")]
+    unit_cols = [(L("unit_code"), "text"), (L("unit"), "text")]
 
     # Summary
     cols = unit_cols + [(L("responses"), "integer")]

@@ -135,8 +135,8 @@ def _attempt_survey(http: Http, path: str, answers: dict[str, str], out: Outcome
         return status == 409  # answered already: an earlier unacknowledged POST was stored
     headers = {**_FORM, "Cookie": _cookies(reply)}
     payload = urllib.parse.urlencode({**answers, "csrf_token": _form_token(body)}).encode()
-    http.send("POST", path, payload, headers)
     try:
+        http.send("POST", path, payload, headers)
         status, _, _ = http.receive()
     except CONNECTION_ERRORS:
         out.unacknowledged += 1
@@ -160,13 +160,17 @@ def _attempt_pair(http: Http, path: str, answers: dict[str, str], out: Outcome) 
         out.statuses.append(f"G{status}")
         headers = {**_FORM, "Cookie": cookie}
         payload = urllib.parse.urlencode({**answers, "csrf_token": _form_token(body)}).encode()
-        http.send("POST", path, payload, headers)
-        other.send("POST", path, payload, headers)
-        for side in (http, other):
+        try:
+            http.send("POST", path, payload, headers)
+            other.send("POST", path, payload, headers)
+        except CONNECTION_ERRORS:
+            out.unacknowledged += 2
+            raise
+        for number, side in enumerate((http, other)):
             try:
                 status, _, _ = side.receive()
             except CONNECTION_ERRORS:
-                out.unacknowledged += 1
+                out.unacknowledged += 2 - number
                 raise
             out.statuses.append(f"P{status}")
     finally:

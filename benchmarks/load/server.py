@@ -206,10 +206,10 @@ class Server:
                 raise RuntimeError(f"sipas serve exited with {self.proc.returncode}:\n{self.log_tail()}")
             try:
                 with urllib.request.urlopen(url, timeout=2) as reply:
-                    if reply.status == 200 and json.loads(reply.read()) == {"status": "ok"}:
-                        # Every worker must be up, not just the first one.
-                        if len(self.members()) >= self.workers + 1:
-                            return
+                    # Every worker must be up, not just the first one.
+                    if (reply.status == 200 and json.loads(reply.read()) == {"status": "ok"}
+                            and len(self.members()) >= self.workers + 1):
+                        return
             except OSError:
                 pass
             time.sleep(0.1)

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from ..extensions import db
 from ..models import SurveyCode
+from ..services import audit
 from ..services import backup as backups
 from . import fail
 
@@ -49,6 +50,10 @@ def backup_command(output: Path, force: bool) -> None:
         result = backups.backup(url, output)
     except backups.BackupError as exc:
         raise fail(f"Backup failed: {exc}") from None
+    # A copy of the data has left the database: that is on the record (after it, so a backup
+    # never waits for a write lock).
+    audit.record("cli", "backup", result.path.name, size=result.size)
+    db.session.commit()
     click.echo(f"Backed up {_shown(url)} to {result.path} ({result.size:,} bytes).")
     click.echo(backups.SECRET_KEY_REMINDER, err=True)
 
@@ -92,6 +97,8 @@ def restore_command(file: Path, yes: bool) -> None:
         click.echo(f"The backup is from an older sipas (schema {result.revision}, current {result.head}): "
                    "run 'sipas init' to upgrade it before serving.", err=True)
     else:
+        audit.record("cli", "restore", file.name)
+        db.session.commit()
         fits = _key_fits()
         if fits is False:
             click.echo("Warning: the configured secret key does not open the codes in this backup. Set "

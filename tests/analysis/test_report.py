@@ -310,7 +310,7 @@ def _rows(ws):
 def test_xlsx_cells_are_numbers(report, workbook):
     header, rows = _rows(workbook["Tổng hợp"])
     dept = rows[0]
-    assert dept["Mã"].value is None
+    assert dept["Mã đơn vị"].value is None
     assert isinstance(dept["Số phiếu"].value, int) and dept["Số phiếu"].number_format == "#,##0"
     cell = dept["Hài lòng chung: Chỉ số"]
     assert isinstance(cell.value, float) and cell.data_type == "n"
@@ -318,7 +318,7 @@ def test_xlsx_cells_are_numbers(report, workbook):
     assert cell.number_format == excel_formats("vi")["percent"]
     assert dept["Hài lòng chung: Mục tiêu"].value == 85
     assert dept["Hài lòng chung: Kết quả"].value in ("Đạt", "Không đạt", "Chưa đủ căn cứ")
-    numeric = [h for h in header if h not in ("Mã", "Đơn vị") and "Kết quả" not in h]
+    numeric = [h for h in header if h not in ("Mã đơn vị", "Đơn vị") and "Kết quả" not in h]
     for row in rows:
         for h in numeric:
             value = row[h].value
@@ -342,8 +342,9 @@ def test_xlsx_every_sheet_has_numbers_not_numeric_text(workbook):
 
 def test_xlsx_indices_and_change(report, workbook):
     _, rows = _rows(workbook["Chỉ số"])
-    vp_tc1 = next(r for r in rows if r["Mã"].value == "VP" and r["Mã"].column == 1
-                  and r["Tên"].value.startswith("Cơ quan cung cấp"))
+    assert len(set(_rows(workbook["Chỉ số"])[0])) == len(_rows(workbook["Chỉ số"])[0])
+    vp_tc1 = next(r for r in rows if r["Mã đơn vị"].value == "VP" and r["Mã"].value == "TC1")
+    assert r"Cơ quan cung cấp" in vp_tc1["Tên"].value
     assert vp_tc1["Chỉ số"].value == pytest.approx(report.units[0].group.criteria["TC1"].index)
     _, changes = _rows(workbook["So sánh kỳ gốc"])
     assert changes and all(isinstance(r["Chênh lệch (điểm %)"].value, float) for r in changes)
@@ -367,7 +368,7 @@ def test_xlsx_english_and_without_issuance(data, tmp_path):
     write_xlsx(rep, path)
     book = openpyxl.load_workbook(path)
     assert "Response rate" not in book.sheetnames and "Method" in book.sheetnames
-    assert book["Summary"]["A1"].value == "Code"
+    assert book["Summary"]["A1"].value == "Unit code"
     assert build_workbook(rep).sheetnames == book.sheetnames
 
 

@@ -440,7 +440,7 @@ def test_create_api_key_errors(app, admin, data, message):
     response = submit(admin, "/admin/api-keys/new", data)
     assert response.status_code == 400 and message in text(response)
     assert count(app, ApiKey) == 0
-    assert "sipas_" not in text(response).replace("sipas_", "", 0) or not re.search(r"sipas_[a-z0-9]{8}_", text(response))
+    assert not re.search(r"sipas_[a-z0-9]{8}_", text(response))
 
 
 def test_revoke_api_key(app, admin):
@@ -512,11 +512,9 @@ def test_audit_filter_errors(admin, query, message):
     assert admin.get(f"/admin/audit.csv?{query}").status_code == 302
 
 
-def test_audit_csv(app, admin, client):
+def test_audit_csv(app, admin):
     add_entries(app, 3, actor="robot")
     # A typed login name lands in the log: a spreadsheet must not run it as a formula.
-    html = client.get("/admin/audit").get_data(as_text=True)
-    assert "=HYPERLINK" not in html
     add_entries(app, 1, actor="=HYPERLINK(\"http://evil\")", action="login.failed")
     response = admin.get("/admin/audit.csv?actor=robot")
     assert response.status_code == 200 and response.mimetype == "text/csv"

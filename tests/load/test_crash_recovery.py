@@ -8,7 +8,8 @@ import pytest
 
 from benchmarks.load.harness import LoadConfig, run_load
 
-SMALL = {"codes": 300, "clients": 20, "duplicates": 20, "threads": 4, "timeout": 60}
+# A bound, not the expected time (about 30 s for both backends on a quiet 2-core machine).
+SMALL = {"codes": 300, "clients": 20, "duplicates": 20, "timeout": 180}
 
 
 @pytest.mark.slow
@@ -21,7 +22,6 @@ def test_kill_9_mid_load_loses_no_acknowledged_answer(backend, request, tmp_path
     assert report.ok, report.markdown() + "\n\nserver log:\n" + report.log_tail
     # The kill landed mid-load and clients finished on the restarted server.
     assert report.crash is not None and len(report.crash.killed) >= 3  # master + 2 workers
-    after_restart = [o for o in report.run.outcomes if o.end > report.run.started + report.crash.at_seconds
-                     + report.crash.down_seconds and o.stored]
+    after_restart = [o for o in report.run.outcomes if o.stored and o.end > report.crash.restarted_at]
     assert after_restart, "no survey was stored by the restarted server"
     assert report.db.responses == SMALL["codes"]
