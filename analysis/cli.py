@@ -208,7 +208,7 @@ def _write_xlsx(path: str, sheets: Sequence[tuple[str, pd.DataFrame]]) -> None:
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for row in frame.itertuples(index=False):
-            values = []
+            values: list[Any] = []
             for v in row:
                 if v is None or (isinstance(v, float) and not math.isfinite(v)):
                     values.append(None)

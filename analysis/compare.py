@@ -61,6 +61,8 @@ __all__ = [
 ]
 
 ADJUST_METHODS = ("holm", "bh")
+#: Counts per unit: a sequence or a numpy array.
+Counts = Sequence[float] | np.ndarray
 
 
 # --------------------------------------------------------------------------- helpers
@@ -414,7 +416,7 @@ def _bb_loglik(x: np.ndarray, n: np.ndarray, mu: float, precision: float) -> flo
     return float(np.sum(special.betaln(x + a, n - x + b) - special.betaln(a, b)))
 
 
-def _as_counts(x: Sequence[float], n: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+def _as_counts(x: Counts, n: Counts) -> tuple[np.ndarray, np.ndarray]:
     xs = np.asarray(x, dtype=float)
     ns = np.asarray(n, dtype=float)
     if xs.shape != ns.shape or xs.ndim != 1:
@@ -428,7 +430,7 @@ def _as_counts(x: Sequence[float], n: Sequence[float]) -> tuple[np.ndarray, np.n
     return xs, ns
 
 
-def fit_beta_binomial(*, x: Sequence[float], n: Sequence[float]) -> BetaBinomialFit:
+def fit_beta_binomial(*, x: Counts, n: Counts) -> BetaBinomialFit:
     """Fit the beta prior of units' proportions by marginal maximum likelihood.
 
     Maximises ``ℓ(μ, M) = Σ_i [ln B(x_i + μM, n_i − x_i + (1 − μ)M) − ln B(μM, (1 − μ)M)]``
@@ -516,8 +518,8 @@ class Shrinkage:
 
 def shrink(
     *,
-    x: Sequence[float],
-    n: Sequence[float],
+    x: Counts,
+    n: Counts,
     labels: Sequence[str] | None = None,
     flags: Sequence[str | None] | None = None,
     confidence: float = 0.95,
@@ -587,7 +589,7 @@ def shrink(
 
 # --------------------------------------------------------------------------- funnel plot
 def funnel_limits(
-    *, p: float, n: float | Sequence[float], coverage: float = 0.95, method: str = "exact"
+    *, p: float, n: float | Counts, coverage: float = 0.95, method: str = "exact"
 ) -> tuple[np.ndarray, np.ndarray]:
     """Funnel-plot control limits (percent) around a proportion ``p`` for sample sizes n.
 
@@ -686,8 +688,8 @@ class Funnel:
 
 def funnel(
     *,
-    x: Sequence[float],
-    n: Sequence[float],
+    x: Counts,
+    n: Counts,
     labels: Sequence[str] | None = None,
     flags: Sequence[str | None] | None = None,
     centre: float | None = None,
@@ -857,12 +859,12 @@ class ComparisonSet:
 
 
 def _value(est: Any) -> float:
-    value = None if est is None else getattr(est, "value", None)
+    value: Any = None if est is None else getattr(est, "value", None)
     return float(value) if _finite(value) else math.nan
 
 
 def _se(est: Any) -> float:
-    se = None if est is None else getattr(est, "se", None)
+    se: Any = None if est is None else getattr(est, "se", None)
     return float(se) if _finite(se) else math.nan
 
 
@@ -903,7 +905,8 @@ def compare_estimates(
         return diff_proportions(x1=x_a, n1=n_a, x2=x_b, n2=n_b, confidence=confidence)
     df = None
     if design:
-        df_a, df_b = getattr(a, "df", None), getattr(b, "df", None)
+        df_a: Any = getattr(a, "df", None)
+        df_b: Any = getattr(b, "df", None)
         if _finite(df_a) and _finite(df_b):
             df = float(df_a) + float(df_b)
     return diff_estimates(
@@ -1154,7 +1157,7 @@ def compare_units(
     """
     if reference not in ("rest", "pairwise"):
         raise ValueError(f"reference: must be 'rest' or 'pairwise', got {reference!r}")
-    by_t = (by,) if isinstance(by, str) else tuple(by)
+    by_t = tuple(c for c in ((by,) if isinstance(by, str) else tuple(by)) if c != unit)
     if _is_result(result_or_df):
         if reference == "rest":
             raise ValueError(

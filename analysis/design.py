@@ -32,6 +32,27 @@ from scipy import stats
 from .intervals import _alpha, check_confidence
 
 
+def dense_unique(values: np.ndarray, size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted unique values of a non-negative integer array and the inverse, like
+    ``np.unique(values, return_inverse=True)`` but O(n) through a bincount when the
+    values are small (numpy's own unique sorts or hashes, seconds for millions)."""
+    values = np.asarray(values, dtype=np.int64)
+    top = (int(values.max()) + 1 if len(values) else 0) if size is None else size
+    if top > 8 * len(values) + 1024:
+        uniq, inverse = np.unique(values, return_inverse=True)
+        return uniq, inverse.ravel()
+    present = np.bincount(values, minlength=top) > 0
+    remap = np.cumsum(present) - 1
+    return np.flatnonzero(present), remap[values]
+
+
+def _distinct(values: np.ndarray) -> int:
+    """Number of distinct non-negative integers."""
+    if len(values) == 0:
+        return 0
+    return int(np.count_nonzero(np.bincount(values)))
+
+
 def _codes(series: pd.Series, column: str, option: str) -> tuple[np.ndarray, np.ndarray]:
     if series.isna().any():
         row = series.index[series.isna().to_numpy()][0]
@@ -127,7 +148,7 @@ class SurveyDesign:
             cl, labels_c = _codes(df[cluster], cluster, "cluster")
             if stratum is not None:
                 pair = stratum * max(len(labels_c), 1) + cl
-                psu, uniq = pd.factorize(pair, sort=True)
+                uniq, psu = dense_unique(pair)
                 psu = psu.astype(np.int64)
                 labels_psu = labels_c[np.asarray(uniq) % max(len(labels_c), 1)]
             else:
@@ -165,17 +186,18 @@ class SurveyDesign:
         )
 
     def df(self, rows: np.ndarray | None = None) -> int | None:
-        """Design degrees of freedom of the given rows (all rows by default): PSUs − strata.
+        """Design degrees of freedom of the given distinct rows (all rows by default):
+        PSUs − strata.
 
         None without a design.
         """
         if not self.is_design:
             return None
-        rows = np.arange(self.n_rows) if rows is None else np.unique(rows)
+        rows = np.arange(self.n_rows) if rows is None else rows  # rows: distinct positions
         if len(rows) == 0:
             return 0
-        n_psu = len(rows) if self.psu is None else len(np.unique(self.psu[rows]))
-        n_strata = 1 if self.stratum is None else len(np.unique(self.stratum[rows]))
+        n_psu = len(rows) if self.psu is None else _distinct(self.psu[rows])
+        n_strata = 1 if self.stratum is None else _distinct(self.stratum[rows])
         return int(n_psu - n_strata)
 
     def bind(self, rows: np.ndarray | None, gid: np.ndarray, n_groups: int) -> BoundDesign:
@@ -205,8 +227,8 @@ class BoundDesign:
         self.n_cells = 0
         if design.psu is not None and design.psu_stratum is not None:
             pair = take(design.psu) * self.G + gid
-            uniq, cell = np.unique(pair, return_inverse=True)
-            self.cell = cell.astype(np.int64).ravel()
+            uniq, cell = dense_unique(pair)
+            self.cell = cell
             self.n_cells = len(uniq)
             self.cell_g = uniq % self.G
             self.cell_hg = design.psu_stratum[uniq // self.G] * self.G + self.cell_g

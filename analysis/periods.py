@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .design import dense_unique
+
 #: Values accepted by ``analyze(period=...)``.
 PERIOD_KINDS = ("month", "quarter", "half", "year", "par")
 #: PAR windows in order of their end date.
@@ -190,7 +192,9 @@ def period_labels(dates: Any, kind: str) -> pd.Series:
     index = dates.index if isinstance(dates, pd.Series) else None
     days = to_dates(dates)
     rows, codes = period_codes(days, kind)
-    uniques, inverse = np.unique(codes, return_inverse=True)
+    low = int(codes.min()) if len(codes) else 0
+    uniques, inverse = dense_unique(codes - low)
+    uniques = uniques + low
     names = np.array([code_label(c, kind) for c in uniques], dtype=object)
     if kind != "par":
         out = np.full(len(days), None, dtype=object)
@@ -374,5 +378,9 @@ def group_rows(
                 digits.append(labels[value % len(labels)])
                 value //= len(labels)
             keys.append(dict(zip(names, reversed(digits), strict=True)))
-    unique_rows = None if rows is None else np.unique(rows)
+    unique_rows = None
+    if rows is not None:
+        seen = np.zeros(n_rows, dtype=bool)
+        seen[rows] = True
+        unique_rows = np.flatnonzero(seen)
     return Grouping(rows, gid.astype(np.int64), keys, unique_rows)

@@ -454,8 +454,8 @@ def priorities(
         phi = owen_values(sub, groups)
         r2_full = float(phi.sum())
         r2_contrib = np.full(len(criteria), np.nan)
-        for col, i in position.items():
-            r2_contrib[col - 1] = phi[i]
+        for column, i in position.items():
+            r2_contrib[column - 1] = phi[i]
         shapley = r2_contrib / r2_full if r2_full > 0 else np.full(len(criteria), np.nan)
         element_share = {
             e.code: float(np.nansum([r2_contrib[j] for j, c in enumerate(criteria)
@@ -485,7 +485,7 @@ def priorities(
     perf_cut = float(agg(perf_arr[valid])) if valid.any() else math.nan
 
     def z(values: np.ndarray) -> np.ndarray:
-        sd = np.std(values[valid]) if valid.sum() > 1 else 0.0
+        sd = float(np.std(values[valid])) if valid.sum() > 1 else 0.0
         if not sd > 0:
             return np.zeros_like(values)
         return (values - np.mean(values[valid])) / sd

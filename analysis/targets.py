@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -79,7 +79,7 @@ def _finite(value: Any) -> bool:
         return False
 
 
-def verdict(*, ci: tuple[float, float] | list[float] | None, target: float) -> str | None:
+def verdict(*, ci: Sequence[float | None] | None, target: float) -> str | None:
     """Judge an estimate's confidence interval against a target (same units, percent).
 
     Parameters
@@ -108,7 +108,7 @@ def verdict(*, ci: tuple[float, float] | list[float] | None, target: float) -> s
         raise ValueError(f"target: must be a finite number, got {target!r}")
     if ci is None or len(ci) != 2 or not (_finite(ci[0]) and _finite(ci[1])):
         return None
-    low, high = float(ci[0]), float(ci[1])
+    low, high = float(ci[0]), float(ci[1])  # type: ignore[arg-type]
     if low > high:
         raise ValueError(f"ci: lower bound {low} is above upper bound {high}")
     if low >= target:

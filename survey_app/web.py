@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db, login_manager
@@ -52,6 +52,15 @@ def _register_errors(app: Flask) -> None:
         if key is None:
             return exc
         return error_page(exc.code or 500, key, show_code_box=exc.code == 404)
+
+    @app.errorhandler(DataError)
+    def database_refused_data(exc: DataError):
+        # Input the database cannot hold (PostgreSQL refuses NUL characters in text): the
+        # request was wrong, not the server, and nothing of it was stored.
+        db.session.rollback()
+        log.warning("database refused the data of %s %s: %s", request.method, request.path,
+                    type(exc.orig).__name__)
+        return error_page(400, "err_bad_request")
 
     @app.errorhandler(OperationalError)
     def database_busy(exc: OperationalError):
@@ -102,6 +111,9 @@ def register(app: Flask) -> None:
         blueprint = _optional_blueprint(module)
         if blueprint is not None:
             app.register_blueprint(blueprint)
+    from .analyst.api import bp as indices_bp
+
+    app.register_blueprint(indices_bp, name="indices_api")
     login_manager.login_view = "staff.login"
     login_manager.login_message = None
     _register_errors(app)

@@ -35,7 +35,7 @@ OKABE_ITO = {
     "grey": "#7F7F7F",
 }
 
-_STYLE = {
+_STYLE: Any = {
     "svg.fonttype": "none",  # real text: selectable, searchable, small
     "svg.hashsalt": "sipas",  # stable ids across runs
     "font.family": "sans-serif",

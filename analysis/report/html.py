@@ -3,6 +3,7 @@ no fonts, images or styles from elsewhere), printable on A4."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 from typing import Any
 
@@ -71,7 +72,7 @@ def _short_name(report: PlanReport, u: UnitReport) -> str:
     return label("department", report.lang) if u.unit is None else u.unit
 
 
-def _level_name(report: PlanReport, row: dict[str, Any]) -> str:
+def _level_name(report: PlanReport, row: Mapping[str, Any]) -> str:
     lang = report.lang
     if row["level"] == "general":
         return label("general", lang)
@@ -109,7 +110,7 @@ def _summary_table(report: PlanReport) -> str:
             cells += [
                 f'<td class="num">{format_percent(getattr(est, "value", None), lang=lang)}</td>',
                 f'<td class="num">{format_ci(getattr(est, "ci", None), lang=lang)}</td>',
-                f'<td class="num">{format_percent(check.target, lang=lang, digits=0) if check else MISSING}</td>',
+                f'<td class="num">{_target(check.target, lang) if check else MISSING}</td>',
                 f"<td>{_verdict(report, check.verdict) if check else MISSING}</td>",
             ]
         if report.baseline:
@@ -121,6 +122,10 @@ def _summary_table(report: PlanReport) -> str:
         rows.append(f"<tr>{''.join(cells)}</tr>")
     header = "".join(f"<th>{_e(h)}</th>" for h in head)
     return f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _target(value: float, lang: str) -> str:
+    return format_percent(value, lang=lang, digits=0 if float(value).is_integer() else 1)
 
 
 def _change_text(report: PlanReport, ch: Any) -> str:
@@ -151,7 +156,7 @@ def _unit_table(report: PlanReport, u: UnitReport) -> str:
             f'<td class="num">{format_percent(est.value, lang=lang)}</td>',
             f'<td class="num">{format_ci(est.ci, lang=lang)}</td>',
             f'<td class="num">{format_integer(est.n, lang=lang)}</td>',
-            f'<td class="num">{format_percent(check.target, lang=lang, digits=0) if check else ""}</td>',
+            f'<td class="num">{_target(check.target, lang) if check else ""}</td>',
             f"<td>{_verdict(report, check.verdict) if check else ''}</td>",
         ]
         if report.baseline:

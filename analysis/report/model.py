@@ -17,7 +17,7 @@ from ..compare import Comparison, Funnel, adjust_pvalues, compare_groups, funnel
 from ..priorities import CriterionPriority, Priorities, priorities
 from ..targets import Plan, TargetCheck, check_targets
 
-__all__ = ["PlanReport", "ResponseRate", "UnitReport", "Warning", "build_report"]
+__all__ = ["CellWarning", "PlanReport", "ResponseRate", "UnitReport", "build_report"]
 
 CHANGE_LEVELS = ("general", "overall", "element")
 
@@ -33,7 +33,7 @@ class ResponseRate:
 
 
 @dataclass(frozen=True)
-class Warning:
+class CellWarning:
     """One estimate flagged "insufficient data" (§3.5)."""
 
     level: str
@@ -54,7 +54,7 @@ class UnitReport:
     changes: tuple[Comparison, ...]
     response: ResponseRate | None
     priorities: Priorities | None
-    warnings: tuple[Warning, ...]
+    warnings: tuple[CellWarning, ...]
 
     @property
     def n(self) -> int:
@@ -134,7 +134,7 @@ def _width(est: Any) -> float | None:
     return float(ci[1]) - float(ci[0])
 
 
-def _warnings(group: Any) -> tuple[Warning, ...]:
+def _warnings(group: Any) -> tuple[CellWarning, ...]:
     if group is None:
         return ()
     items: list[tuple[str, str, Any]] = []
@@ -144,7 +144,7 @@ def _warnings(group: Any) -> tuple[Warning, ...]:
     items += [("element", k, e) for k, e in group.elements.items()]
     items += [("criterion", k, c) for k, c in group.criteria.items()]
     return tuple(
-        Warning(level, code, int(est.n), _width(est))
+        CellWarning(level, code, int(est.n), _width(est))
         for level, code, est in items
         if est.flag
     )
@@ -177,6 +177,7 @@ def _response_rates(
     if "channel" in responses.columns:
         responses = responses[responses["channel"].astype(object) == "single"]
     counts = responses[unit].astype(object).value_counts(dropna=True)
+    counts.index = counts.index.map(str)
     units = sorted(set(codes["unit"].astype(str)) | {str(u) for u in counts.index})
     out: dict[str | None, ResponseRate] = {}
     for u in units:

@@ -163,11 +163,12 @@ def build_workbook(report: PlanReport) -> Workbook:
             (L("ci_low"), "points"), (L("ci_high"), "points"), (L("p_value"), "pvalue"),
             (L("p_adjusted"), "pvalue"), (L("flag"), "text")], lang)
         for u in report.all_units:
-            for c in u.changes:
-                d = c.difference
+            for change in u.changes:
+                d = change.difference
                 sheet.add(_unit_cells(report, u) + [
-                    _level(report, c.level), c.code, d.b, d.a, d.estimate, d.ci[0], d.ci[1],
-                    d.p_value, c.p_adjusted, L(c.flag) if c.flag else None])
+                    _level(report, change.level), change.code, d.b, d.a, d.estimate, d.ci[0],
+                    d.ci[1], d.p_value, change.p_adjusted,
+                    L(change.flag) if change.flag else None])
         sheet.close()
 
     # Priorities
@@ -177,10 +178,10 @@ def build_workbook(report: PlanReport) -> Workbook:
         (L("performance"), "percent"), (L("importance_short"), "ratio"),
         (L("quadrant"), "text")], lang)
     for u in report.all_units:
-        for i, c in enumerate(u.concentrate(5), 1):
+        for i, item in enumerate(u.concentrate(5), 1):
             sheet.add(_unit_cells(report, u) + [
-                i, c.code, q.criterion(c.code).text[lang], c.performance, c.importance,
-                L(c.quadrant) if c.quadrant else None])
+                i, item.code, q.criterion(item.code).text[lang], item.performance,
+                item.importance, L(item.quadrant) if item.quadrant else None])
     sheet.close()
 
     # Response rate

@@ -183,6 +183,17 @@ def _cut_marks() -> str:
     return f"q 0.45 G 0.3 w {path} S Q"
 
 
+def sheet_cells() -> list[tuple[float, float, float, float]]:
+    """The 24 label cells of a sheet as (left, top, width, height) in points from the page's
+    top-left corner, in printing order: where to cut, or to crop a rendered page.
+    """
+    return [
+        (MARGIN_X + column * CELL_W, MARGIN_TOP + row * CELL_H, CELL_W, CELL_H)
+        for row in range(ROWS)
+        for column in range(COLUMNS)
+    ]
+
+
 def _label_blocks(label: Label) -> list[Block]:
     """Unit, procedure, instructions and expiry, sized for the text column of a label."""
     lang = label.lang
@@ -265,6 +276,7 @@ def batch_pdf(
     marks = _cut_marks()
     texts = _LabelText()
     pages = math.ceil(len(labels) / LABELS_PER_PAGE)
+    cells = sheet_cells()
     for page in range(pages):
         if page:
             doc.canvas.showPage()
@@ -276,11 +288,9 @@ def batch_pdf(
         doc.text(fit_text(header, font=REGULAR, size=7, min_size=5, width=SHEET_W - 2 * MARGIN_X),
                  MARGIN_X, SHEET_H - 6.5 * mm, SHEET_W - 2 * MARGIN_X, cache=False)
         chunk = labels[page * LABELS_PER_PAGE:(page + 1) * LABELS_PER_PAGE]
-        for i, label in enumerate(chunk):
-            row, column = divmod(i, COLUMNS)
+        for label, (left, top, _, _) in zip(chunk, cells, strict=False):
             matrix = qr_matrix(label.url, uppercase=uppercase, ecc=ecc)
-            _draw_label(doc, texts, label, MARGIN_X + column * CELL_W,
-                        SHEET_H - MARGIN_TOP - row * CELL_H, matrix)
+            _draw_label(doc, texts, label, left, SHEET_H - top, matrix)
     return doc.finish()
 
 

@@ -83,6 +83,8 @@ class ResponseCache:
                 recent = analysis.load_database(engine, questionnaire=questionnaire_id, date_from=previous.latest)
                 kept = entry.frame[entry.frame["submitted_on"] < pd.Timestamp(previous.latest)]
                 frame = pd.concat([kept, recent], ignore_index=True) if len(kept) else recent
+                # The same row order as a fresh load, so results match to the last bit.
+                frame = frame.sort_values(["submitted_on", "response_id"], kind="stable", ignore_index=True)
             else:
                 frame = analysis.load_database(engine, questionnaire=questionnaire_id)
             if len(frame) != current.count:  # a response arrived meanwhile: reload next time

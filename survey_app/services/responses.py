@@ -37,7 +37,8 @@ class Invalid:
 
 def _int_in(raw: str, allowed: tuple[int, ...]) -> int | None:
     raw = raw.strip()
-    if not raw.isdigit() or len(raw) > 3:
+    # ASCII only: str.isdigit() also accepts '²' and '٣', which int() refuses or reads as digits.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 3:
         return None
     value = int(raw)
     return value if value in allowed else None

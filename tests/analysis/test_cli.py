@@ -215,7 +215,7 @@ def test_xlsx_output(csv_path, data, tmp_path):
         (["analyze", "{csv}", "--compare", "previous"], 2, "needs --period"),
         (["analyze", "{csv}", "--format", "xlsx"], 2, "-o FILE.xlsx"),
         (["analyze", "{csv}", "--weight", "nope"], 1, "weight"),
-        (["analyze", "{bad}"], 1, "questionnaire"),
+        (["analyze", "{bad}"], 2, "--questionnaire"),
         (["report", "--plan", "{plan}", "--period", "2026-Q5", "{csv}"], 2, "not a period"),
         (["report", "--plan", "missing.toml", "--period", "2026", "{csv}"], 1, "cannot be read"),
         (["report", "--plan", "{plan}", "--period", "2030", "{csv}"], 1, "no responses"),
@@ -313,7 +313,7 @@ def database(frame, tmp_path_factory):
     con.execute("INSERT INTO questionnaire_versions VALUES (1, 'sipas-2023', 1, ?, ?, "
                 "'2026-01-01')", (SIPAS.sha256, SIPAS.content))
     answers, codes = [], []
-    for k, row in enumerate(frame.itertuples(index=False)):
+    for row in frame.itertuples(index=False):
         con.execute(
             "INSERT INTO responses (id, questionnaire_version_id, unit_id, procedure_id, "
             "channel, submitted_on, feedback_given) VALUES (?, 1, ?, 1, ?, ?, ?)",

@@ -491,7 +491,8 @@ def test_audit_filters(app, admin):
     # 2020-01-14 20:00 UTC is already 15 January in Hà Nội (UTC+7).
     add_entries(app, 1, actor="edge", at=dt.datetime(2020, 1, 14, 20, 0))
     by_actor = text(admin.get("/admin/audit?actor=ROBOT"))
-    assert by_actor.count("<td>robot</td>") == 2 and "<td>old-robot</td>" in by_actor and "<td>admin</td>" not in by_actor
+    assert by_actor.count("<td>robot</td>") == 2 and "<td>old-robot</td>" in by_actor
+    assert "<td>admin</td>" not in by_actor
     by_action = text(admin.get("/admin/audit?action=login"))
     assert "<td>admin</td>" in by_action and "test.entry" not in by_action.split("<tbody>")[1]
     by_date = text(admin.get("/admin/audit?date_from=2020-01-15&date_to=2020-01-15"))
@@ -526,6 +527,6 @@ def test_audit_csv(app, admin):
     assert [r[3] for r in rows[1:]] == ["target-2", "target-1", "target-0"]
     assert rows[1][0].endswith("Z") and '"n": 2' in rows[1][4]
     everything = list(csv.reader(io.StringIO(admin.get("/admin/audit.csv").data.decode("utf-8-sig"))))
-    assert ["'=HYPERLINK(\"http://evil\")"] == [r[1] for r in everything if "HYPERLINK" in r[1]]
+    assert [r[1] for r in everything if "HYPERLINK" in r[1]] == ["'=HYPERLINK(\"http://evil\")"]
     exports = audited(app, "export.audit")
     assert len(exports) == 2 and exports[0].actor == "admin" and "robot" in exports[0].details

@@ -13,17 +13,20 @@ import pytest
 
 import analysis
 import questionnaires
-from tests.support import ORG, csrf_token, full_answers, issue_codes
+from tests.support import ORG, full_answers, issue_codes
 
 PAGES = ["/analyst/", "/analyst/criteria", "/analyst/trend", "/analyst/units", "/analyst/priorities",
          "/analyst/expectations", "/analyst/comments", "/analyst/downloads"]
 
 
 def answer(app, *, unit=ORG.section, count=1, seed=0, comment="", **fixed):
-    """Submit ``count`` random but valid sipas-2023 answers through the public form."""
+    """Store ``count`` random but valid sipas-2023 answers (through the same services as
+    the public form, which tests/app/test_public_flow.py drives over HTTP)."""
+    from survey_app.services import codes as code_service
+    from survey_app.services import responses
+
     rng = random.Random(seed)
     q = questionnaires.load("sipas-2023")
-    client = app.test_client()
     for code in issue_codes(app, unit=unit, count=count):
         data = full_answers(comment=comment)
         for c in q.criteria:
@@ -31,8 +34,10 @@ def answer(app, *, unit=ORG.section, count=1, seed=0, comment="", **fixed):
         data["HL"] = str(rng.choice([2, 3, 4, 5]))
         data["feedback_given"] = rng.choice(["co", "khong"])
         data.update(fixed)
-        html = client.get(f"/s/{code}").get_data(as_text=True)
-        assert client.post(f"/s/{code}", data={**data, "csrf_token": csrf_token(html)}).status_code == 303
+        with app.app_context():
+            submission = responses.validate(q, data)
+            assert isinstance(submission, responses.Submission), submission
+            responses.store(code_service.find(code), q, submission)
 
 
 @pytest.fixture

@@ -1,0 +1,152 @@
+"""``GET /api/v1/indices``: the JSON of ``sipas analyze --db`` for the same options.
+
+Query parameters are named like the command's options: ``by=unit,procedure``,
+``period=quarter``, ``from``, ``to``, ``unit`` (with the units below it), ``questionnaire``,
+``ci_method``, ``confidence``, ``bootstrap``, ``seed``, ``small_n``, ``max_width``.
+A logged-in analyst or admin, or an API key with scope ``indices:read`` (a key bound to a
+unit reads that unit and the units below it only).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pandas as pd
+from flask import Blueprint, Response, current_app, request
+from flask_login import current_user
+from sqlalchemy import select
+
+import analysis
+from analysis.intervals import CI_METHODS
+
+from ..api.auth import ApiError, REALM, bearer_token, error_response
+from ..extensions import csrf, db
+from ..models import Role, Unit
+from ..services import apikeys, dataset
+from . import filters as F
+
+bp = Blueprint("indices_api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+SCOPE = "indices:read"
+BY_COLUMNS = ("unit", "procedure", "channel", "respondent_type", "gender", "age_group", "ethnicity", "education",
+              "occupation", "residence", "same_day")
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    return error_response(exc.status, exc.message, field=exc.field, headers=exc.headers)
+
+
+def _reader_scope() -> set[int] | None:
+    """Unit ids the caller may read (None: all). Raises ApiError 401/403."""
+    token = bearer_token()
+    if token is not None:
+        key = apikeys.authenticate(token)
+        if key is None:
+            raise ApiError(401, "Khóa API sai hoặc đã bị thu hồi (invalid or revoked API key).",
+                           headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'})
+        if not apikeys.has_scope(key, SCOPE):
+            raise ApiError(403, f"Khóa API cần quyền {SCOPE} (the key lacks scope {SCOPE}).")
+        return apikeys.unit_ids(key) if key.unit_id is not None else None
+    if current_user.is_authenticated and current_user.role in (Role.ANALYST, Role.ADMIN):
+        return None
+    if current_user.is_authenticated:
+        raise ApiError(403, "Tài khoản này không được xem chỉ số (this account may not read indices).")
+    raise ApiError(401, "Cần đăng nhập hoặc khóa API (authentication required).",
+                   headers={"WWW-Authenticate": REALM})
+
+
+def _date(name: str) -> str | None:
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw).isoformat()
+    except ValueError:
+        raise ApiError(400, f"'{name}' phải có dạng YYYY-MM-DD (use YYYY-MM-DD).", field=name) from None
+
+
+def _number(name: str, kind: type, default: Any, low: float, high: float) -> Any:
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ApiError(400, f"'{name}' phải là một số (must be a number).", field=name) from None
+    if not low <= value <= high:
+        raise ApiError(400, f"'{name}' phải từ {low:g} đến {high:g} (out of range).", field=name)
+    return value
+
+
+def options() -> dict[str, Any]:
+    """The analysis options from the query string, validated."""
+    by = tuple(b.strip() for b in (request.args.get("by") or "").split(",") if b.strip())
+    unknown = [b for b in by if b not in BY_COLUMNS]
+    if unknown:
+        raise ApiError(400, f"Không nhóm được theo {', '.join(unknown)} (by: one of {', '.join(BY_COLUMNS)}).",
+                       field="by")
+    period = request.args.get("period") or None
+    if period is not None and period not in analysis.PERIOD_KINDS:
+        raise ApiError(400, f"period: một trong {', '.join(analysis.PERIOD_KINDS)}.", field="period")
+    method = request.args.get("ci_method") or "wilson"
+    if method not in CI_METHODS:
+        raise ApiError(400, f"ci_method: một trong {', '.join(CI_METHODS)}.", field="ci_method")
+    return {
+        "by": by, "period": period, "date_from": _date("from"), "date_to": _date("to"), "ci_method": method,
+        "confidence": _number("confidence", float, 0.95, 0.5, 0.999),
+        "bootstrap": _number("bootstrap", int, None, 1, 10_000), "seed": _number("seed", int, None, 0, 2**31),
+        "small_n": _number("small_n", int, 30, 0, 10**6), "max_width": _number("max_width", float, 20.0, 0.1, 100),
+    }
+
+
+def _units(scope: set[int] | None) -> set[str] | None:
+    unit = (request.args.get("unit") or "").strip()
+    allowed = None if scope is None else set(db.session.scalars(select(Unit.code).where(Unit.id.in_(scope))))
+    if unit:
+        if db.session.scalar(select(Unit.id).filter_by(code=unit)) is None:
+            raise ApiError(400, f"Không có đơn vị '{unit[:40]}' (unknown unit).", field="unit")
+        codes = F.unit_codes(unit)
+        if allowed is not None and not codes <= allowed:
+            raise ApiError(403, "Khóa API không được đọc đơn vị này (the key may not read this unit).", field="unit")
+        return codes
+    return allowed
+
+
+def document(frame: pd.DataFrame, questionnaire: str | None, opts: dict[str, Any]) -> dict[str, Any]:
+    """What ``sipas analyze --format json`` prints for these rows and options."""
+    q = analysis.resolve_questionnaire(questionnaire or _newest(frame))
+    return analysis.analyze(frame, q, **opts).to_json()
+
+
+def _newest(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "sipas-2023"
+    qid = str(frame["questionnaire"].dropna().iloc[0])
+    return f"{qid}@{int(pd.to_numeric(frame['questionnaire_version']).max())}"
+
+
+@bp.get("/indices")
+def indices():
+    scope = _reader_scope()
+    opts = options()
+    key = request.args.get("questionnaire") or ""
+    qid = key.partition("@")[0] or "sipas-2023"
+    if qid not in F.questionnaire_ids():
+        raise ApiError(400, f"Không có phiếu '{qid[:40]}' (unknown questionnaire).", field="questionnaire")
+    codes = _units(scope)
+    cache_key = ("api", key, tuple(sorted(codes)) if codes is not None else None, json.dumps(opts, default=str))
+
+    def compute(frame: pd.DataFrame) -> str:
+        rows = frame if codes is None else frame[frame["unit"].isin(codes)]
+        try:
+            doc = document(rows, key or None, opts)
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
+        return json.dumps(doc, ensure_ascii=False, allow_nan=False)
+
+    body = dataset.cache.result(db.engine, qid, cache_key, compute)
+    current_app.logger.debug("indices served")
+    return Response(body, mimetype="application/json", headers={"Cache-Control": "no-store"})

@@ -1,0 +1,80 @@
+"""sipas purge-comments: old comments go, the numbers stay, the purge is on the record."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sqlalchemy import func, select
+
+from survey_app.extensions import db
+from survey_app.models import Answer, AuditEntry, Comment, Response
+from survey_app.services.backup import purge_comments
+from survey_app.services.timekeeping import today
+from tests.support import cli_runner, csrf_token, full_answers, issue_codes
+
+
+def _answer_with_comment(app, code: str, comment: str) -> None:
+    client = app.test_client()
+    page = client.get(f"/s/{code}")
+    data = {**full_answers(comment=comment), "csrf_token": csrf_token(page.get_data(as_text=True))}
+    assert client.post(f"/s/{code}", data=data).status_code == 303
+
+
+def _age_comments(app, days_ago: dict[str, int]) -> None:
+    """Move each comment (by text) and every response back in time."""
+    with app.app_context():
+        for comment in db.session.scalars(select(Comment)):
+            comment.submitted_on = today() - dt.timedelta(days=days_ago[comment.text])
+        for response in db.session.scalars(select(Response)):
+            response.submitted_on = today() - dt.timedelta(days=400)
+        db.session.commit()
+
+
+def _counts(app) -> tuple[int, int, int]:
+    with app.app_context():
+        return tuple(db.session.scalar(select(func.count()).select_from(model)) for model in (Comment, Response, Answer))
+
+
+def test_purge_deletes_only_old_comments_and_keeps_the_numbers(backend_app):
+    app = backend_app
+    ages = {"cũ lắm": 400, "vừa quá hạn": 31, "đúng hạn": 30, "hôm nay": 0}
+    for code, text in zip(issue_codes(app, count=len(ages)), ages, strict=True):
+        _answer_with_comment(app, code, text)
+    _age_comments(app, ages)
+    comments, responses, answers = _counts(app)
+    assert comments == 4 and responses == 4
+
+    runner = cli_runner(app)
+    dry = runner.invoke(["purge-comments", "--older-than", "30", "--dry-run"])
+    assert dry.exit_code == 0 and "Would delete 2 comment(s)" in dry.output, dry.output
+    assert _counts(app) == (4, responses, answers)
+
+    done = runner.invoke(["purge-comments", "--older-than", "30"])
+    assert done.exit_code == 0 and "Deleted 2 comment(s)" in done.output, done.output
+    assert _counts(app) == (2, responses, answers)
+    with app.app_context():
+        assert set(db.session.scalars(select(Comment.text))) == {"đúng hạn", "hôm nay"}
+        entries = list(db.session.scalars(select(AuditEntry).filter_by(action="comments.purge")))
+    assert len(entries) == 1, "the dry run is not recorded; the purge is"
+    details = json.loads(entries[0].details)
+    assert details["deleted"] == 2 and details["older_than_days"] == 30
+    assert details["before"] == (today() - dt.timedelta(days=30)).isoformat()
+
+    again = runner.invoke(["purge-comments", "--older-than", "30"])
+    assert "Deleted 0 comment(s)" in again.output
+
+
+def test_purge_rejects_a_negative_age(app):
+    result = cli_runner(app).invoke(["purge-comments", "--older-than", "-1"])
+    assert result.exit_code == 2 and "older-than" in result.output
+
+
+def test_purge_service_counts_against_a_given_day(app):
+    [code] = issue_codes(app)
+    _answer_with_comment(app, code, "góp ý")
+    with app.app_context():
+        submitted = db.session.scalar(select(Comment.submitted_on))
+        assert purge_comments(10, actor="test", dry_run=True, today=submitted + dt.timedelta(days=10)).count == 0
+        result = purge_comments(10, actor="test", today=submitted + dt.timedelta(days=11))
+        assert (result.count, result.cutoff) == (1, submitted + dt.timedelta(days=1))
