@@ -174,6 +174,11 @@ class SurveyDesign:
         if len(hit) == 0:
             return
         h = int(hit[0])
+        if self.strata_name is None and self.cluster_name is None:
+            raise ValueError(
+                f"weight: the data hold a single respondent, so no design variance can be "
+                f"estimated with weights (column '{self.weight_name}'); at least two are needed"
+            )
         if self.strata_name is None:
             raise ValueError(
                 f"cluster: the data hold a single PSU (column '{self.cluster_name}'), so no "

@@ -46,16 +46,24 @@ class _Engine:
         self.confidence = confidence
         self.z = critical_value(confidence)
         self._g_offsets: dict[int, np.ndarray] = {}
+        self._index: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def take(self, codes: np.ndarray) -> np.ndarray:
         return codes if self.rows is None else codes[self.rows]
 
     def index(self, cc: np.ndarray, top: int) -> np.ndarray:
+        """Position of each analysed row in the (group, answer level) table; kept per
+        question because the composites need it again (8 bytes a row)."""
+        cached = self._index.get(id(cc))
+        if cached is not None and cached[0] is cc:
+            return cached[1]
         offsets = self._g_offsets.get(top)
         if offsets is None:
             offsets = self.gid * (top + 1)
             self._g_offsets[top] = offsets
-        return offsets + cc
+        idx = offsets + cc
+        self._index[id(cc)] = (cc, idx)
+        return idx
 
     def counts(self, cc: np.ndarray, top: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per group and level 0..top: counts, weight sums, squared-weight sums."""
@@ -186,7 +194,8 @@ def analyze(
     - criterion: p_k, its mean score (1..max) and the answer distribution;
     - element: unweighted mean of its criterion indices (available case);
     - ``overall`` (composite): unweighted mean of the element indices;
-    - ``general``: the share satisfied on the general question (HL), the SIPAS headline;
+    - ``general``: the share satisfied on the general question (HL), the SIPAS headline
+      (None when the questionnaire has no general question or the data no HL column);
     - expectations: share answering the top level and the top two levels per item.
 
     Uncertainty:

@@ -212,10 +212,8 @@ class AnalysisResult:
         }
 
     def group(self, **keys: Any) -> GroupResult:
-        """The group whose keys equal ``keys`` (KeyError if there is none).
-
-        >>> # result.group(unit="VP", period="2024-Q1")
-        """
+        """The group whose keys equal ``keys``, e.g. ``result.group(unit="VP",
+        period="2024-Q1")``; KeyError if there is none."""
         for g in self.groups:
             if dict(g.keys) == keys:
                 return g

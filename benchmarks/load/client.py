@@ -112,6 +112,7 @@ class Outcome:
     errors: int = 0  # broken or refused connections
     unacknowledged: int = 0  # POSTs sent whose answer never came
     interrupted: bool = False  # a racing pair that lost its connection (finished as a plain survey)
+    error_kinds: list[str] = field(default_factory=list)  # exception names of the broken connections
     done: bool = False  # ended with an answer (303 or 409), not by the deadline
     end: float = 0.0
 
@@ -146,33 +147,31 @@ def _attempt_survey(http: Http, path: str, answers: dict[str, str], out: Outcome
 
 
 def _attempt_pair(http: Http, path: str, answers: dict[str, str], out: Outcome) -> bool:
-    """A double tap: the same form posted on two connections at the same moment."""
+    """A double tap: the form posted twice at the same moment, on its own connection and on a
+    second one opened for it (a browser retrying in parallel). gunicorn's gthread worker
+    queues a new connection for its threads as soon as it accepts it, so both POSTs wait in
+    the same queues and are handled concurrently."""
     status, reply, body = http.get(path)
     out.statuses.append(f"G{status}")
     if status != 200:
         return status == 409
-    cookie = _cookies(reply)
+    headers = {**_FORM, "Cookie": _cookies(reply)}
+    payload = urllib.parse.urlencode({**answers, "csrf_token": _form_token(body)}).encode()
     other = Http(http.host, http.port, http.timeout)
     try:
-        # The second tab of the same browser: its GET makes the server accept the second
-        # connection before the race, so both POSTs really arrive together.
-        status, _, _ = other.get(path, {"Cookie": cookie})
-        out.statuses.append(f"G{status}")
-        headers = {**_FORM, "Cookie": cookie}
-        payload = urllib.parse.urlencode({**answers, "csrf_token": _form_token(body)}).encode()
+        other.open()
+        sent = 0
         try:
-            http.send("POST", path, payload, headers)
-            other.send("POST", path, payload, headers)
-        except CONNECTION_ERRORS:
-            out.unacknowledged += 2
-            raise
-        for number, side in enumerate((http, other)):
-            try:
+            for side in (http, other):
+                sent += 1  # counted before: a send that fails may still have delivered the request
+                side.send("POST", path, payload, headers)
+            for side in (http, other):
                 status, _, _ = side.receive()
-            except CONNECTION_ERRORS:
-                out.unacknowledged += 2 - number
-                raise
-            out.statuses.append(f"P{status}")
+                sent -= 1
+                out.statuses.append(f"P{status}")
+        except CONNECTION_ERRORS:
+            out.unacknowledged += sent
+            raise
     finally:
         other.close()
     return True
@@ -188,8 +187,9 @@ def run_task(http: Http, index: int, kind: str, code: str, answers: dict[str, st
         try:
             out.done = attempt(http, path, answers, out)
             break
-        except CONNECTION_ERRORS:
+        except CONNECTION_ERRORS as exc:
             out.errors += 1
+            out.error_kinds.append(type(exc).__name__)
             http.close()
             if kind == "pair":
                 out.interrupted, attempt = True, _attempt_survey

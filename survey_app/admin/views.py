@@ -46,7 +46,7 @@ AUDIT_CSV_LIMIT = 100_000
 def _admins_only():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    if False:
+    if current_user.role != Role.ADMIN:
         abort(403)
     return None
 

@@ -162,7 +162,7 @@ def issue_code():
             # A simultaneous request for the same dossier stored its code first: return that one.
             db.session.rollback()
             if attempt == 2:
-                raise
+                raise ApiError(503, "Hệ thống đang bận: gửi lại yêu cầu sau vài giây (busy; retry).") from None
             continue
         break
     repeat = existing is not None and item.id == existing

@@ -68,6 +68,9 @@ def _split_word(word: str, font: str, size: float, width: float) -> list[str]:
         cut = len(word) - 1
         while cut > 1 and string_width(word[:cut], font, size) > width:
             cut -= 1
+        hyphen = word.rfind("-", 1, cut)
+        if hyphen > 0:  # ABCD-EFGH-... breaks between groups
+            cut = hyphen + 1
         pieces.append(word[:cut])
         word = word[cut:]
     if word:
@@ -94,7 +97,11 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
 
 
 def ellipsize(text: str, font: str, size: float, width: float) -> str:
-    """``text`` cut so that it ends with an ellipsis and fits ``width``."""
+    """``text`` cut so that it ends with an ellipsis and fits ``width``: at a space if it can."""
+    words = text.split(" ")
+    while len(words) > 1 and string_width(" ".join(words) + ELLIPSIS, font, size) > width:
+        words.pop()
+    text = " ".join(words)
     while text and string_width(text.rstrip() + ELLIPSIS, font, size) > width:
         text = text[:-1]
     return text.rstrip() + ELLIPSIS

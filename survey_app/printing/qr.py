@@ -11,8 +11,9 @@ character against 8 in byte mode, so ``HTTPS://HOST/S/ABCD-EFGH-JK`` fits a smal
 paper. Scheme and host are case-insensitive by definition; the ``/s/<code>`` route and the
 Crockford base32 codes are matched case-insensitively by the app. So by default (``uppercase=
 None``) a URL is upper-cased when that makes it all alphanumeric-mode characters; a URL with
-a query string, lower-case-only characters or non-ASCII text is left alone. Pass
-``uppercase=False`` if ``SIPAS_PUBLIC_URL`` has a case-sensitive path prefix.
+a query string or other characters outside that set is left alone. Pass ``uppercase=False``
+if ``SIPAS_PUBLIC_URL`` has a case-sensitive path prefix. Non-ASCII characters in the path or
+query are percent-encoded first (see :func:`qr_payload`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import qrcode
 from PIL import Image
@@ -42,11 +44,17 @@ QUIET_ZONE = 4
 Matrix = list[list[bool]]
 Rect = list[int]  # [x, y, width, height] in modules
 
-_DARK_RUN = re.compile(b"\x01+")
+DARK_RUN = re.compile(b"\x01+")
+_URL_SAFE = "!#$%&'()*+,/:;=?@[]~"  # ASCII stays as it is; only other characters are encoded
 
 
 def qr_payload(url: str, *, uppercase: bool | None = None) -> str:
     """The exact text stored in the QR code for ``url`` (what a scanner reads back).
+
+    Non-ASCII characters in path, query and fragment are percent-encoded (UTF-8); a
+    non-ASCII host is refused. Then, with ``uppercase=None``, the URL is upper-cased if that
+    makes it fit QR alphanumeric mode; ``True`` insists (ValueError if impossible), ``False``
+    keeps the case as given.
 
     >>> qr_payload("https://sipas.example.vn/s/ABCD-EFGH-JK")
     'HTTPS://SIPAS.EXAMPLE.VN/S/ABCD-EFGH-JK'
@@ -57,11 +65,11 @@ def qr_payload(url: str, *, uppercase: bool | None = None) -> str:
     """
     if not isinstance(url, str) or not url.strip():
         raise ValueError(f"url must be a non-empty string, not {url!r}")
+    url = _ascii_url(url)
     if uppercase is False:
         return url
     upper = url.upper()
-    # isascii: "ß".upper() == "SS" would silently change the address.
-    safe = url.isascii() and set(upper) <= ALPHANUMERIC
+    safe = set(upper) <= ALPHANUMERIC
     if uppercase is None:
         return upper if safe else url
     if not safe:
@@ -70,6 +78,24 @@ def qr_payload(url: str, *, uppercase: bool | None = None) -> str:
             "space and $%*+-./:); pass uppercase=None to fall back to byte mode"
         )
     return upper
+
+
+def _ascii_url(url: str) -> str:
+    """Percent-encode non-ASCII characters (as browsers do with an IRI).
+
+    Byte mode carries no charset: without an ECI header, scanners guess, and zbar reads UTF-8
+    as Shift-JIS. An ASCII payload reads back the same everywhere.
+    """
+    if url.isascii():
+        return url
+    parts = urlsplit(url)
+    if not parts.netloc.isascii():
+        raise ValueError(f"url {url!r} has a non-ASCII host: use its punycode form (xn--...)")
+    return urlunsplit(parts._replace(
+        path=quote(parts.path, safe=_URL_SAFE),
+        query=quote(parts.query, safe=_URL_SAFE),
+        fragment=quote(parts.fragment, safe=_URL_SAFE),
+    ))
 
 
 def _check_options(ecc: str, mask: int) -> None:
@@ -93,7 +119,7 @@ def encode_payload(payload: str, *, ecc: str = DEFAULT_ECC, mask: int = DEFAULT_
     qr.add_data(QRData(payload, mode=mode))
     try:
         qr.make(fit=True)
-    except qrcode.exceptions.DataOverflowError as exc:
+    except (qrcode.exceptions.DataOverflowError, ValueError) as exc:  # ValueError: version 41
         raise ValueError(f"url is too long for a QR code ({len(payload)} characters)") from exc
     return qr.modules
 
@@ -138,7 +164,7 @@ def dark_rects(matrix: Sequence[Sequence[bool]]) -> list[Rect]:
     above: dict[tuple[int, int], Rect] = {}
     for y, row in enumerate(matrix):
         here: dict[tuple[int, int], Rect] = {}
-        for run in _DARK_RUN.finditer(bytes(row)):
+        for run in DARK_RUN.finditer(bytes(row)):
             key = run.span()
             rect = above.get(key)
             if rect is None:

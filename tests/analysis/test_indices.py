@@ -8,6 +8,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import questionnaires
 from analysis import INSUFFICIENT, analyze, proportion_ci
@@ -438,3 +440,44 @@ def test_questionnaire_by_id(make_frame) -> None:
     assert analyze(make_frame([5]), "sipas-2023@1").questionnaire.key == "sipas-2023@1"
     with pytest.raises(ValueError, match="questionnaire: unknown questionnaire 'nope'"):
         analyze(make_frame([5]), "nope")
+
+
+# -- invariants on random data -----------------------------------------------------------------
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(
+        st.tuples(st.sampled_from(["A", "B", "C"]), st.lists(
+            st.one_of(st.none(), st.integers(1, 5)), min_size=20, max_size=20)),
+        min_size=1, max_size=40),
+    design=st.booleans(),
+)
+def test_invariants(sipas, rows, design) -> None:
+    codes = [c.code for c in sipas.criteria] + ["HL"]
+    df = pd.DataFrame([dict(zip(codes, answers, strict=True)) for _, answers in rows],
+                      columns=codes, dtype=float)
+    df["unit"] = [unit for unit, _ in rows]
+    df["w"] = np.linspace(1, 3, len(df))
+    df["h"] = [i % 2 for i in range(len(df))]
+    options = {"weight": "w"} if design else {}
+    if design and len(df) == 1:
+        with pytest.raises(ValueError, match="weight: the data hold a single respondent"):
+            analyze(df, sipas, by="unit", **options)
+        return
+    result = analyze(df, sipas, by="unit", **options)
+    json.dumps(result.to_json(), allow_nan=False)
+    for g in result.groups:
+        assert g.n == int(df.loc[df.unit == g.keys["unit"], codes[:-1]].notna().any(axis=1).sum())
+        estimates = [g.overall, *g.elements.values(), *g.criteria.values()]
+        for est in estimates:
+            if est.value is None:
+                assert est.flag == INSUFFICIENT
+                continue
+            assert 0 <= est.value <= 100 and est.se >= 0
+            if est.ci is not None:
+                assert 0 <= est.ci[0] <= est.value + 1e-9
+                assert est.value - 1e-9 <= est.ci[1] <= 100
+        values = [e.value for e in g.elements.values() if e.value is not None]
+        if values:
+            assert g.overall.value == pytest.approx(sum(values) / len(values))
+        else:
+            assert g.overall.value is None

@@ -33,20 +33,19 @@ UNIT_SCOPED = {"staff.show_slip", "staff.slip_pdf", "staff.batch", "staff.batch_
 API_SESSION = {"api.code_qr_svg", "api.code_qr_png"}
 
 
-def _routes() -> list[tuple[str, str]]:
-    """(endpoint, method) of every route in the three blueprints, read from a throwaway app."""
+def _rules() -> list[tuple[str, str, str]]:
+    """(endpoint, method, path) of every route, read from a throwaway app at collection."""
     data_dir = tempfile.mkdtemp(prefix="sipas-routes-")
     app = create_app({"TESTING": True, "SIPAS_DATA_DIR": data_dir, "SIPAS_SECRET_KEY": "routes",
                       "SIPAS_DATABASE_URL": "sqlite://"})
-    found = set()
-    for rule in app.url_map.iter_rules():
-        if rule.endpoint.split(".")[0] in BLUEPRINTS:
-            for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
-                found.add((rule.endpoint, method))
-    return sorted(found)
+    return sorted({(rule.endpoint, method, rule.rule) for rule in app.url_map.iter_rules()
+                   for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}})
 
 
-ROUTES = _routes()
+RULES = _rules()
+ROUTES = sorted({(endpoint, method) for endpoint, method, _ in RULES if endpoint.split(".")[0] in BLUEPRINTS})
+# Every route under /api/, whichever blueprint serves it (the indices API too).
+ANY_API = sorted({(endpoint, method) for endpoint, method, path in RULES if path.startswith("/api/")})
 
 
 @dataclass
@@ -175,6 +174,12 @@ def test_api_keys_of_another_unit_are_refused(app, world, endpoint, method):
     assert check(refused, endpoint, 403) is None, f"other unit's key {method} {endpoint}: {refused.status_code}"
     allowed = call(app, world, endpoint, method, "anonymous", key=world.own_key)
     assert allowed.status_code in (200, 201), f"own key {method} {endpoint}: {allowed.status_code}"
+
+
+@pytest.mark.parametrize(("endpoint", "method"), ANY_API, ids=[f"{e}-{m}" for e, m in ANY_API])
+def test_every_api_path_refuses_anonymous_callers(app, world, endpoint, method):
+    response = call(app, world, endpoint, method, "anonymous")
+    assert check(response, endpoint, 401) is None, f"{method} {endpoint}: {response.status_code}"
 
 
 def test_every_staff_route_is_classified():

@@ -137,10 +137,12 @@ def test_over_long_unit_names_stay_inside_their_label(labels, pdf_words, pdf_tex
 def test_over_long_codes_wrap_instead_of_overflowing(pdf_words) -> None:
     code = "ABCD-EFGH-JKMN-PQRS-TVWX-YZ01-2345"
     pdf = batch_pdf([_label(code=code)])
-    left, top, width, _ = sheet_cells()[0]
-    for _, y0, x0_end, _, word in [(w[0], w[1], w[2], w[3], w[4]) for w in pdf_words(pdf, 1)
-                                   if w[1] > top]:
-        assert x0_end <= left + width + 0.5, word
+    left, top, width, height = sheet_cells()[0]
+    body = [w for w in pdf_words(pdf, 1) if w[1] > top - 1]
+    assert "".join(w[4] for w in body).startswith("ABCD-EFGH-JKMN-")
+    for x0, _y0, x1, y1, word in body:
+        assert left + TEXT_X - 0.5 <= x0 and x1 <= left + width + 0.5, word
+        assert y1 <= top + height + 0.5, word
 
 
 def test_text_fitting_shrinks_before_it_cuts() -> None:
@@ -237,8 +239,10 @@ def test_slip_bad_size_or_label() -> None:
 
 def test_slip_with_long_names_still_fits_a6(pdf_words) -> None:
     pdf = slip_pdf(_label(unit=LONG_UNIT, procedure=LONG_UNIT), size="A6")
+    margin = 8 * mm - 0.5
     for x0, y0, x1, y1, word in pdf_words(pdf, 1):
-        assert 0 <= x0 and x1 <= A6[0] and 0 <= y0 and y1 <= A6[1], word
+        assert margin <= x0 and x1 <= A6[0] - margin, word
+        assert margin <= y0 and y1 <= A6[1] - margin, word
 
 
 def test_slip_line_wording() -> None:

@@ -28,10 +28,16 @@ def test_payload_is_upper_cased_when_that_allows_alphanumeric_mode() -> None:
 @pytest.mark.parametrize("url", [
     "https://sipas.example.gov.vn/s/abcd?ref=counter",  # '?' and '=' are not alphanumeric
     "https://sipas.example.gov.vn/s/ABCD_EF",  # '_' neither
-    "https://straße.example/s/ABCD",  # non-ASCII: upper() would change letters ("SS")
 ])
 def test_payload_is_left_alone_when_upper_case_would_not_help(url: str) -> None:
     assert qr_payload(url) == url
+
+
+def test_non_ascii_is_percent_encoded_so_scanners_need_not_guess_a_charset() -> None:
+    assert qr_payload("https://x.vn/s/quầy?q=ß") == "https://x.vn/s/qu%E1%BA%A7y?q=%C3%9F"
+    assert qr_payload("https://x.vn/s/quầy") == "HTTPS://X.VN/S/QU%E1%BA%A7Y"
+    with pytest.raises(ValueError, match="punycode"):
+        qr_payload("https://straße.example/s/ABCD")
 
 
 def test_payload_can_be_kept_as_given() -> None:
@@ -189,7 +195,7 @@ def test_png_has_the_expected_size_and_decodes(tmp_path: Path, decode) -> None:
 def test_png_of_a_byte_mode_url_decodes(tmp_path: Path, decode) -> None:
     url = "https://sipas.example.gov.vn/s/abcd?ref=quầy-1"
     (tmp_path / "qr.png").write_bytes(qr_png(url))
-    assert decode(tmp_path / "qr.png") == [url]
+    assert decode(tmp_path / "qr.png") == ["https://sipas.example.gov.vn/s/abcd?ref=qu%E1%BA%A7y-1"]
 
 
 @pytest.mark.parametrize("scale", [0, 101, 2.5, True])
