@@ -86,6 +86,7 @@ class LoadReport:
     database_cpu: float
     machine_cpu: float
     log_tail: str = ""
+    sqlite_files: dict[str, int] = field(default_factory=dict)  # file -> bytes, under load
 
     @property
     def ok(self) -> bool:
@@ -113,7 +114,8 @@ class LoadReport:
             "database_cpu_ms_per_code": round(
                 1000 * self.database_cpu / max(1, sum(o.done for o in run.outcomes)), 1),
             "http_5xx": count_5xx(run.outcomes), "connection_errors": sum(o.errors for o in run.outcomes),
-            "responses": self.db.responses,
+            "responses": self.db.responses, "stale_keepalive_retries": self.run.stale_retries,
+            "sqlite_files": self.sqlite_files,
         }
 
     def markdown(self) -> str:
@@ -135,8 +137,12 @@ class LoadReport:
             f"database backends {f['database_cpu_cores']}, whole machine {f['machine_cpu_cores']} "
             f"(other jobs included). Server CPU per answered code {f['server_cpu_ms_per_code']} ms, "
             f"database {f['database_cpu_ms_per_code']} ms. "
-            f"Setup: {self.prepare_seconds:.1f} s to issue the codes, {self.start_seconds:.1f} s to start the server.",
+            f"Setup: {self.prepare_seconds:.1f} s to issue the codes, {self.start_seconds:.1f} s to start the server. "
+            f"Keep-alive connections found closed by the server and reopened for a GET: {self.run.stale_retries}.",
         ]
+        if self.sqlite_files:
+            sizes = ", ".join(f"{name} {size / 2**20:.1f} MiB" for name, size in self.sqlite_files.items())
+            lines[-1] += f" Files at the end of the load: {sizes}."
         if self.crash is not None:
             c = self.crash
             lines += ["", f"Killed (SIGKILL to the process group) after {c.at_completed} of {self.config.codes} "
@@ -254,6 +260,7 @@ def run_load(config: LoadConfig, workdir: Path, admin_url: str | None = None) ->
                               on_tick=killer if killer is not None else lambda _n: meter.sample())
             busy_after, _ = machine_busy()
             server_cpu, database_cpu = meter.totals()
+            files = _sqlite_files(site)  # before the stop: closing the last connection checkpoints
             server.stop()
             log_tail = server.log_tail()
         state = inspect_database(site, codes)
@@ -261,10 +268,17 @@ def run_load(config: LoadConfig, workdir: Path, admin_url: str | None = None) ->
     report = LoadReport(
         config=config, when=when, machine=machine_description(), prepare_seconds=prepared,
         start_seconds=start_seconds, run=run, db=state, checks=[], crash=crash, server_cpu=server_cpu,
-        database_cpu=database_cpu, machine_cpu=busy_after - busy_before, log_tail=log_tail,
+        database_cpu=database_cpu, machine_cpu=busy_after - busy_before, log_tail=log_tail, sqlite_files=files,
     )
     report.checks = evaluate(report, codes, site)
     return report
+
+
+def _sqlite_files(site: Site) -> dict[str, int]:
+    if site.backend != "sqlite":
+        return {}
+    data = site.workdir / "data"
+    return {p.name: p.stat().st_size for p in sorted(data.glob("sipas.sqlite*"))}
 
 
 def code_hashes(site: Site, codes: list[str]) -> dict[str, str]:

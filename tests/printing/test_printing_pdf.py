@@ -256,7 +256,8 @@ def test_a_slip_renders_well_under_100_ms() -> None:
     slip_pdf(label)
     timings = []
     for _ in range(7):
-        start = time.perf_counter()
+        # CPU time: on a shared CI machine wall time measures the neighbours (~15 ms here idle).
+        start = time.process_time()
         slip_pdf(label)
-        timings.append(time.perf_counter() - start)
-    assert statistics.median(timings) < 0.1
+        timings.append(time.process_time() - start)
+    assert statistics.median(timings) < 0.05

@@ -120,13 +120,13 @@ NASTY_BODIES = [
 ]
 
 
-@pytest.mark.parametrize(("content_type", "body"), NASTY_BODIES, ids=range(len(NASTY_BODIES)))
-@pytest.mark.parametrize("with_token", [True, False], ids=["token", "no-token"])
-def test_invalid_utf8_and_broken_multipart(app, target, content_type, body, with_token):
-    headers = {"Content-Type": content_type, **({"X-CSRFToken": target.token} if with_token else {})}
-    before = counts(app)
-    response = target.client.post(f"/s/{target.code}", data=body, headers=headers)
-    _check_submission(app, target, response, before)
+def test_invalid_utf8_and_broken_multipart(app, target):
+    for content_type, body in NASTY_BODIES:
+        for with_token in (True, False):
+            headers = {"Content-Type": content_type, **({"X-CSRFToken": target.token} if with_token else {})}
+            before = counts(app)
+            response = target.client.post(f"/s/{target.code}", data=body, headers=headers)
+            _check_submission(app, target, response, before)
 
 
 def test_thousands_of_fields_and_huge_values(app, target):
