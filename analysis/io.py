@@ -328,15 +328,12 @@ def load_database(
             " r.gender, r.age_group, r.ethnicity, r.education, r.occupation, r.residence"
             + base
         ).bindparams(*bind)
-        meta = pd.DataFrame(conn.execute(meta_sql, params).mappings().all(),
-                            columns=list(EXPORT_COLUMNS))
+        meta = _frame(conn.execute(meta_sql, params).fetchall(), list(EXPORT_COLUMNS))
         answer_sql = sa.text(
             "SELECT a.response_id, a.item, a.value FROM answers a"
             " JOIN responses r ON r.id = a.response_id"
             " JOIN questionnaire_versions qv ON qv.id = r.questionnaire_version_id" + where
         ).bindparams(*bind)
-        answers = pd.DataFrame(conn.execute(answer_sql, params).all(),
-                               columns=["response_id", "item", "value"])
         ids = sorted(set(meta["questionnaire"].dropna()))
         if len(ids) > 1:
             raise ValueError(
@@ -344,17 +341,12 @@ def load_database(
                 f"({', '.join(ids)}); name one"
             )
         columns = _answer_columns(conn, qobj, ids[0] if ids else qid, meta)
-    if len(meta) == 0 and qobj is None and qid is not None:
-        with contextlib.suppress(LookupError):
-            columns = list(questionnaires.load(qid, version).answer_columns)
-    if len(answers):
-        wide = answers.pivot(index="response_id", columns="item", values="value")
-        extra = [c for c in wide.columns if c not in columns]
-        columns = columns + sorted(extra)
-        wide = wide.reindex(index=meta["response_id"], columns=columns)
-        wide.index = meta.index
-    else:
-        wide = pd.DataFrame(np.nan, index=meta.index, columns=columns)
+        if len(meta) == 0 and qobj is None and qid is not None:
+            with contextlib.suppress(LookupError):
+                columns = list(questionnaires.load(qid, version).answer_columns)
+        wide = _answer_matrix(conn.execution_options(stream_results=True).execute(answer_sql, params),
+                              meta["response_id"], columns)
+    wide.index = meta.index
     meta["same_day"] = meta["same_day"].map(
         lambda v: np.nan if v is None or pd.isna(v) else int(bool(v))
     ).astype(np.float64)
@@ -362,6 +354,39 @@ def load_database(
     frame = _normalise(frame)
     frame = frame.sort_values(["submitted_on", "response_id"], kind="stable")
     return frame.reset_index(drop=True)
+
+
+# Rows are read in chunks and placed straight into a matrix: at a million responses the
+# answers table holds ~25 million rows, too many for one DataFrame of Python objects.
+_CHUNK = 250_000
+
+
+def _frame(rows: list[Any], columns: list[str]) -> pd.DataFrame:
+    """A frame from DB-API rows, column by column (pandas' row-wise path is slow on
+    SQLAlchemy rows)."""
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return pd.DataFrame({c: np.asarray(v, dtype=object) for c, v in zip(columns, zip(*rows), strict=True)})
+
+
+def _answer_matrix(result: Any, response_ids: pd.Series, columns: list[str]) -> pd.DataFrame:
+    """Answers (response_id, item, value) pivoted to one row per response, NaN = blank."""
+    position = pd.Index(response_ids)
+    columns = list(columns)
+    matrix = np.full((len(position), len(columns)), np.nan)
+    cursor = result.cursor  # plain DB-API tuples: SQLAlchemy's Row objects cost more than the query
+    while part := cursor.fetchmany(_CHUNK):
+        ids, items, values = zip(*part)
+        item_index = pd.Index(columns).get_indexer(items)
+        unknown = sorted({i for i, k in zip(items, item_index, strict=True) if k < 0}) if (item_index < 0).any() else []
+        if unknown:  # items of an older version: extra columns, kept at the end
+            columns += unknown
+            matrix = np.hstack([matrix, np.full((len(position), len(unknown)), np.nan)])
+            item_index = pd.Index(columns).get_indexer(items)
+        rows = position.get_indexer(ids)
+        keep = rows >= 0
+        matrix[rows[keep], item_index[keep]] = np.asarray(values, dtype=np.float64)[keep]
+    return pd.DataFrame(matrix, columns=columns)
 
 
 def _answer_columns(

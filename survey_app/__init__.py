@@ -30,7 +30,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .cli import register_cli
 
     register_cli(app)
+    _warm_fonts()
     return app
+
+
+def _warm_fonts() -> None:
+    """Parse the PDF fonts now, so the first slip a clerk prints does not wait for it."""
+    from .printing import FontNotFoundError, register_fonts
+
+    try:
+        register_fonts()
+    except FontNotFoundError:  # printing then reports it; the survey itself needs no font
+        pass
 
 
 def _limit_public_body() -> None:

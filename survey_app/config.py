@@ -95,6 +95,10 @@ def build(test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
     values["SIPAS_PUBLIC_URL"] = str(values["SIPAS_PUBLIC_URL"]).rstrip("/")
     values["MAX_CONTENT_LENGTH"] = max(values["SIPAS_MAX_BODY_BYTES"], values["SIPAS_MAX_UPLOAD_BYTES"])
     values.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a form may stay open while people read
+    # Over HTTPS Flask-WTF would also demand a same-origin Referer, which browsers never send
+    # under our "Referrer-Policy: no-referrer": every form would fail. The token and
+    # SameSite=Lax cookies are the CSRF defence.
+    values.setdefault("WTF_CSRF_SSL_STRICT", False)
     values.setdefault("SESSION_COOKIE_HTTPONLY", True)
     values.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     values.setdefault(

@@ -162,9 +162,10 @@ def units(v: View) -> dict[str, Any]:
     rows = selected(v)
     ranking = None
     if rows["unit"].nunique() >= 2:
-        comparisons = cached(v, "units-compare", lambda sel: compare.compare_units(
-            sel, v.questionnaire, levels=("general",) if v.questionnaire.general else ("overall",)))
-        ranking = comparisons.rankings[0] if getattr(comparisons, "rankings", None) else None
+        # Pairwise on the per-unit result: the ranking (shrinkage, funnel) needs no re-analysis.
+        comparisons = cached(v, "units-compare", lambda _sel: compare.compare_units(
+            result, reference="pairwise", levels=("general",) if v.questionnaire.general else ("overall",)))
+        ranking = comparisons.rankings[0] if comparisons.rankings else None
     names = {u.code: u.name for u in db.session.scalars(select(Unit))}
     return {"result": result, "ranking": ranking, "names": names}
 

@@ -49,16 +49,23 @@ class Block:
 
 
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
+_NUMBER_SPACE = re.compile(r"(?<=\d) (?=\S)")
+NBSP = "\u00a0"
 
 
 def clean(text: str) -> str:
-    """NFC (precomposed Vietnamese letters, which DejaVu has) and single spaces.
+    """NFC (precomposed Vietnamese letters, which DejaVu has), single spaces, and a number
+    glued to the word after it ("30 ngày", "1 phút" never split across lines).
 
     Text typed on some systems arrives decomposed (e + combining marks); reportlab does not
-    shape, so combining marks would be drawn beside their letter. No-break spaces are kept:
-    they glue "30 ngày" together.
+    shape, so combining marks would be drawn beside their letter. The glue is a no-break
+    space, which text extraction (pdftotext) gives back as a plain space.
+
+    >>> clean("trong  30 nga\u0300y") == "trong 30" + NBSP + "ngày"
+    True
     """
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    text = _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    return _NUMBER_SPACE.sub(NBSP, text)
 
 
 def _split_word(word: str, font: str, size: float, width: float) -> list[str]:

@@ -1,36 +1,23 @@
-"""PDFs: A4 sheets of 3 x 8 labels, counter posters, one-dossier slips.
-
-Speed (a 1,000-code batch within 2x the bare QR encoding, see docs/benchmarks.md) comes from
-three choices: QR codes are encoded with a fixed mask (qr.py); each QR code is one PDF path
-of merged rectangles written in module units under a scaling ``cm``, so the numbers are
-small integers formatted once; and text blocks that repeat on every label (unit, procedure,
-instructions) are laid out and turned into PDF operators once per document, then re-placed
-with a translation.
+"""PDFs: A4 sheets of 3 x 8 labels, counter posters, one-dossier slips (layouts; the drawing
+primitives and why they are fast are in document.py).
 """
 
 from __future__ import annotations
 
-import io
 import math
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from reportlab import rl_config
 from reportlab.lib.pagesizes import A4, A5, A6
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import getAscent
-from reportlab.pdfgen.canvas import Canvas
 
-from .fonts import BOLD, MONO_BOLD, REGULAR, register_fonts, string_width
+from .document import Document
+from .fonts import BOLD, MONO_BOLD, REGULAR
 from .label import Label
 from .layout import Block, Fitted, fit_column, fit_text
-from .qr import DARK_RUN, DEFAULT_ECC, QUIET_ZONE, Matrix, qr_matrix
+from .qr import DEFAULT_ECC, Matrix, qr_matrix
 from .texts import check_ttl_days, format_date, label_line, slip_line, text
-
-Align = Literal["left", "center"]
 
 # --- Batch sheet geometry (points). Margins keep cut marks and the page header clear of the
 # ~4 mm that office printers cannot reach.
@@ -60,116 +47,6 @@ class _QrSlot:
 
 
 _Entry = Block | _QrSlot
-_save_lock = threading.Lock()
-
-
-class _Document:
-    """One PDF being drawn, with operator strings cached for reuse inside it.
-
-    Cached text operators name the document's font subsets, so they are valid only here.
-    """
-
-    def __init__(self, pagesize: tuple[float, float], *, title: str, lang: str) -> None:
-        register_fonts()
-        self._buffer = io.BytesIO()
-        self.canvas = Canvas(
-            self._buffer, pagesize=pagesize, pageCompression=1, initialFontName=REGULAR,
-            lang=lang,
-        )
-        self.canvas.setTitle(title)
-        self.canvas.setAuthor("SIPAS")
-        self.canvas.setCreator("SIPAS")
-        self._text_cache: dict[tuple[Fitted, float, str], str] = {}
-
-    def text(self, fitted: Fitted, x: float, top: float, width: float,
-             align: Align = "left", *, cache: bool = True) -> None:
-        """Draw ``fitted`` lines with the first line's ascent touching ``top``."""
-        if not fitted.lines:
-            return
-        key = (fitted, width, align)
-        ops = self._text_cache.get(key) if cache else None
-        if ops is None:
-            ops = self._text_ops(fitted, width, align)
-            if cache:
-                self._text_cache[key] = ops
-        self.canvas.addLiteral(f"q 1 0 0 1 {x:.2f} {top:.2f} cm {ops} Q")
-
-    def _text_ops(self, fitted: Fitted, width: float, align: Align) -> str:
-        block = self.canvas.beginText()
-        block.setFont(fitted.font, fitted.size, fitted.leading)
-        ascent = getAscent(fitted.font, fitted.size)
-        for i, line in enumerate(fitted.lines):
-            dx = 0.0
-            if align == "center":
-                dx = (width - string_width(line, fitted.font, fitted.size)) / 2
-            block.setTextOrigin(dx, -(ascent + i * fitted.leading))
-            block.textOut(line)
-        return block.getCode()
-
-    def qr(self, matrix: Matrix, x: float, top: float, side: float) -> None:
-        """Draw ``matrix`` in a ``side`` square (quiet zone included) whose top-left is x, top.
-
-        Coordinates are in modules, y downwards, via one ``cm``: integers only, one path.
-        """
-        module = side / (len(matrix) + 2 * QUIET_ZONE)
-        origin_x = x + QUIET_ZONE * module
-        origin_y = top - QUIET_ZONE * module
-        self.canvas.addLiteral(
-            f"q 0 g {module:.4f} 0 0 {-module:.4f} {origin_x:.3f} {origin_y:.3f} cm "
-            f"{_run_ops(matrix)} f Q"
-        )
-
-    def finish(self) -> bytes:
-        self.canvas.showPage()
-        with _binary_streams():
-            self.canvas.save()
-        return self._buffer.getvalue()
-
-
-@contextmanager
-def _binary_streams() -> Iterator[None]:
-    """Skip reportlab's ASCII85 layer on top of Flate while saving.
-
-    ASCII85 only serves 7-bit channels, makes streams 25% larger and, without the optional C
-    accelerator, is encoded in pure Python (a fifth of a 1,000-label batch). reportlab reads
-    the switch from its global config when it writes the pages, hence the scoped override;
-    other reportlab users in the process would still write valid PDFs with either value.
-    """
-    with _save_lock:  # two overlapping saves must not leave the switch at 0 for good
-        previous = rl_config.useA85
-        rl_config.useA85 = 0
-        try:
-            yield
-        finally:
-            rl_config.useA85 = previous
-
-
-_RUN_CACHE: dict[int, dict[tuple[int, int], str]] = {}
-_RUN_CACHE_LIMIT = 100_000
-
-
-def _run_ops(matrix: Matrix) -> str:
-    """``x y w 1 re`` for every run of dark modules in a row.
-
-    The hot loop of a batch. The rows are joined into one byte string (a 0 between rows so
-    runs stop at the edge) and scanned by one regex; the operator for a run depends only on
-    its span and the symbol size, and the same spans recur from symbol to symbol (finder
-    patterns, short runs), so the formatted strings are cached: 1,000 symbols of one version
-    need about a thousand distinct strings.
-    """
-    stride = len(matrix) + 1
-    flat = b"\x00".join(map(bytes, matrix))
-    cache = _RUN_CACHE.setdefault(stride, {})
-    if len(cache) > _RUN_CACHE_LIMIT:  # only huge symbols get here; keep memory bounded
-        cache.clear()
-    spans = [run.span() for run in DARK_RUN.finditer(flat)]
-    ops = list(map(cache.get, spans))
-    if None in ops:
-        for i, op in enumerate(ops):
-            if op is None:
-                start, end = spans[i]
-                ops[i] = cache[spans[i]] = f"{start % stride} {start // stride} {end - start} 1 re"
-    return " ".join(ops)  # type: ignore[arg-type]
 
 
 def _check_labels(labels: Sequence[Label]) -> list[Label]:
@@ -249,38 +126,39 @@ class _LabelText:
     """Per-document cache of label text layouts: one per (unit, procedure, lang, expiry)."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[object, ...], list[Fitted]] = {}
+        self._cache: dict[tuple[object, ...], list[tuple[Block, Fitted]]] = {}
 
-    def fit(self, label: Label, code_height: float) -> list[Fitted]:
+    def fit(self, label: Label, code_height: float) -> list[tuple[Block, Fitted]]:
         key = (label.unit, label.procedure, label.lang, label.expires_on, code_height)
-        fitted = self._cache.get(key)
-        if fitted is None:
-            fitted = fit_column(_label_blocks(label), width=TEXT_W, height=TEXT_H - code_height)
-            self._cache[key] = fitted
-        return fitted
+        pairs = self._cache.get(key)
+        if pairs is None:
+            blocks = _label_blocks(label)
+            fitted = fit_column(blocks, width=TEXT_W, height=TEXT_H - code_height)
+            pairs = self._cache[key] = list(zip(blocks, fitted, strict=True))
+        return pairs
 
 
-def _draw_label(doc: _Document, texts: _LabelText, label: Label, x: float, top: float,
-                matrix: Matrix) -> None:
+def _draw_label(doc: Document, texts: _LabelText, label: Label, x: float, top: float,
+                matrix: Matrix) -> tuple[float, float, Fitted]:
+    """Draw a label but its code; return where the code goes (drawn per page, see text_many)."""
     doc.qr(matrix, x + CELL_PAD, top - CELL_PAD, QR_SIDE)
     code = _fit_code(label.code, TEXT_W, 11, 6)
     text_x, text_top = x + TEXT_X, top - TEXT_TOP
-    doc.text(code, text_x, text_top, TEXT_W, cache=False)
-    info = texts.fit(label, code.height)
+    pairs = texts.fit(label, code.height)
     # Unit and procedure follow the code; instructions (and expiry) sit at the bottom.
-    blocks = _label_blocks(label)
+    top_group, bottom_group = pairs[:2], pairs[2:]
     y = text_top - code.height
-    for block, fitted in zip(blocks[:2], info[:2], strict=True):
+    for block, fitted in top_group:
         if fitted.lines:
             y -= block.gap_before
             doc.text(fitted, text_x, y, TEXT_W)
             y -= fitted.height
-    y = text_top - TEXT_H + sum(f.height + b.gap_before for b, f in zip(blocks[2:], info[2:],
-                                                                        strict=True))
-    for block, fitted in zip(blocks[2:], info[2:], strict=True):
+    y = text_top - TEXT_H + sum(fitted.height + block.gap_before for block, fitted in bottom_group)
+    for block, fitted in bottom_group:
         y -= block.gap_before
         doc.text(fitted, text_x, y, TEXT_W)
         y -= fitted.height
+    return text_x, text_top, code
 
 
 def batch_pdf(
@@ -300,7 +178,7 @@ def batch_pdf(
     """
     labels = _check_labels(labels)
     lang = labels[0].lang
-    doc = _Document(A4, title=title or "SIPAS", lang=lang)
+    doc = Document(A4, title=title or "SIPAS", lang=lang)
     marks = _cut_marks()
     texts = _LabelText()
     pages = math.ceil(len(labels) / LABELS_PER_PAGE)
@@ -316,9 +194,11 @@ def batch_pdf(
         doc.text(fit_text(header, font=REGULAR, size=7, min_size=5, width=SHEET_W - 2 * MARGIN_X),
                  MARGIN_X, SHEET_H - 6.5 * mm, SHEET_W - 2 * MARGIN_X, cache=False)
         chunk = labels[page * LABELS_PER_PAGE:(page + 1) * LABELS_PER_PAGE]
+        codes = []
         for label, (left, top, _, _) in zip(chunk, cells, strict=False):
             matrix = qr_matrix(label.url, uppercase=uppercase, ecc=ecc)
-            _draw_label(doc, texts, label, left, SHEET_H - top, matrix)
+            codes.append(_draw_label(doc, texts, label, left, SHEET_H - top, matrix))
+        doc.text_many(codes)
     return doc.finish()
 
 
@@ -343,7 +223,7 @@ def _stack_height(entries: list[_Entry], fitted: list[Fitted | None]) -> float:
     return total
 
 
-def _draw_stack(doc: _Document, entries: list[_Entry], fitted: list[Fitted | None],
+def _draw_stack(doc: Document, entries: list[_Entry], fitted: list[Fitted | None],
                 matrix: Matrix, x: float, top: float, width: float) -> None:
     y = top
     for entry, fit in zip(entries, fitted, strict=True):
@@ -362,7 +242,7 @@ def _common_entries(label: Label, k: float, qr_side: float, *, title: str,
     """Title, unit, procedure, QR, code: scaled by ``k`` (1 = A4 poster)."""
     return [
         Block(title, BOLD, title_size * k, 12 * k, max_lines=2),
-        Block(label.unit, REGULAR, 15 * k, 8 * k, max_lines=3, gap_before=6 * k),
+        Block(label.unit, REGULAR, 15 * k, 10 * k, max_lines=3, gap_before=6 * k),
         Block(label.procedure or "", REGULAR, 12 * k, 7 * k, max_lines=2, gap_before=3 * k),
         _QrSlot(qr_side, gap_before=4 * k),
         Block(label.code, MONO_BOLD, 24 * k, 9 * k, max_lines=2, gap_before=2 * k),
@@ -403,7 +283,7 @@ def poster_pdf(
         entries.append(Block(expiry, REGULAR, 11 * k, 7 * k, gap_before=4 * k))
     fitted = _fit_stack(entries, width, height)
     used = _stack_height(entries, fitted)
-    doc = _Document(pagesize, title=f"{title} — {label.code}", lang=lang)
+    doc = Document(pagesize, title=f"{title} — {label.code}", lang=lang)
     matrix = qr_matrix(label.url, uppercase=uppercase, ecc=ecc)
     _draw_stack(doc, entries, fitted, matrix, margin, pagesize[1] - margin - (height - used) / 2,
                 width)
@@ -455,7 +335,7 @@ def slip_pdf(
         fitted = _fit_stack(entries, width, 300 * mm)
         page_h = _stack_height(entries, fitted) + 2 * margin
     spare = page_h - 2 * margin - _stack_height(entries, fitted)
-    doc = _Document((page_w, page_h), title=f"{title} — {label.code}", lang=lang)
+    doc = Document((page_w, page_h), title=f"{title} — {label.code}", lang=lang)
     matrix = qr_matrix(label.url, uppercase=uppercase, ecc=ecc)
     _draw_stack(doc, entries, fitted, matrix, margin, page_h - margin - spare / 2, width)
     return doc.finish()

@@ -26,7 +26,6 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import qrcode
 from PIL import Image
 from qrcode import constants
-from qrcode.util import MODE_8BIT_BYTE, MODE_ALPHA_NUM, QRData
 
 ALPHANUMERIC = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
 ERROR_CORRECTION = {
@@ -113,10 +112,10 @@ def _check_border(border: int) -> None:
 def encode_payload(payload: str, *, ecc: str = DEFAULT_ECC, mask: int = DEFAULT_MASK) -> Matrix:
     """Module matrix (no quiet zone) of ``payload`` exactly as given, one segment, fixed mask."""
     _check_options(ecc, mask)
-    # One segment in the best single mode; qrcode's default chunking only costs time on URLs.
-    mode = MODE_ALPHA_NUM if set(payload) <= ALPHANUMERIC else MODE_8BIT_BYTE
     qr = qrcode.QRCode(error_correction=ERROR_CORRECTION[ecc], mask_pattern=mask, border=0)
-    qr.add_data(QRData(payload, mode=mode))
+    # optimize=0: one segment in the best single mode (alphanumeric for an upper-cased URL);
+    # qrcode's default chunking into mixed-mode segments only costs time on URLs.
+    qr.add_data(payload, optimize=0)
     try:
         qr.make(fit=True)
     except (qrcode.exceptions.DataOverflowError, ValueError) as exc:  # ValueError: version 41

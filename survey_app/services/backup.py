@@ -365,7 +365,7 @@ def purge_comments(older_than_days: int, *, actor: str, dry_run: bool = False,
         count = db.session.scalar(select(func.count()).select_from(Comment).where(old)) or 0
         return PurgeResult(cutoff=cutoff, count=count, dry_run=True)
     result = db.session.execute(delete(Comment).where(old).execution_options(synchronize_session=False))
-    count = result.rowcount or 0
+    count = getattr(result, "rowcount", 0) or 0  # a CursorResult for a DELETE
     audit.record(actor, "comments.purge", None, older_than_days=older_than_days, before=cutoff.isoformat(),
                  deleted=count)
     db.session.commit()

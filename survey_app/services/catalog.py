@@ -170,6 +170,9 @@ def import_procedures(data: bytes, *, actor: str = "system") -> ImportResult:
     sample = text[:4096]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        # The sniffer often guesses doublequote=False, which mangles a quoted "" (a quote
+        # inside a field) as Excel and RFC 4180 write it.
+        dialect.doublequote = True
     except csv.Error:
         dialect = csv.excel
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 from flask import current_app
 
@@ -29,5 +30,5 @@ def batch_document(items: Sequence[IssuedCode], *, kind: str, lang: str = "vi") 
     return batch_pdf([label_of(item, lang) for item in items], title=f"sipas — {items[0].unit_name}")
 
 
-def slip_document(item: IssuedCode, *, size: str = "80mm", lang: str = "vi") -> bytes:
+def slip_document(item: IssuedCode, *, size: Literal["80mm", "A6"] = "80mm", lang: str = "vi") -> bytes:
     return slip_pdf(label_of(item, lang), size=size, ttl_days=current_app.config["SIPAS_CODE_TTL_DAYS"])

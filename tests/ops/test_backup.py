@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from survey_app.extensions import db
-from survey_app.models import AuditEntry, Comment, Response, SurveyCode
+from survey_app.models import AuditEntry, Response, SurveyCode
 from survey_app.services import catalog
 from survey_app.services.backup import backup
 from tests.support import cli_runner, csrf_token, full_answers, issue_codes
@@ -22,11 +22,10 @@ TABLES = ("units", "procedures", "questionnaire_versions", "users", "api_keys", 
 
 
 def snapshot(app) -> dict[str, list[tuple]]:
-    with app.app_context():
-        with db.engine.connect() as connection:
-            return {table: sorted((tuple(row) for row in connection.execute(text(f"SELECT * FROM {table}"))),
-                                  key=repr)
-                    for table in TABLES}
+    with app.app_context(), db.engine.connect() as connection:
+        return {table: sorted((tuple(row) for row in connection.execute(text(f"SELECT * FROM {table}"))),
+                              key=repr)
+                for table in TABLES}
 
 
 def audit_actions(app) -> list[str]:

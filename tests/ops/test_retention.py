@@ -33,7 +33,8 @@ def _age_comments(app, days_ago: dict[str, int]) -> None:
 
 def _counts(app) -> tuple[int, int, int]:
     with app.app_context():
-        return tuple(db.session.scalar(select(func.count()).select_from(model)) for model in (Comment, Response, Answer))
+        models = (Comment, Response, Answer)
+        return tuple(db.session.scalar(select(func.count()).select_from(model)) for model in models)
 
 
 def test_purge_deletes_only_old_comments_and_keeps_the_numbers(backend_app):

@@ -78,7 +78,8 @@ def decode_labels(render, decode, tmp_path: Path) -> Callable[[bytes, int, int],
         scale = DPI / 72
         found = []
         for i, (left, top, width, height) in enumerate(sheet_cells()[:count]):
-            box = tuple(round(v * scale) for v in (left, top, left + width, top + height))
+            box = (round(left * scale), round(top * scale), round((left + width) * scale),
+                   round((top + height) * scale))
             cell = tmp_path / f"cell{page}-{i}.png"
             image.crop(box).save(cell)
             found.append(decode(cell))

@@ -246,8 +246,18 @@ def test_slip_with_long_names_still_fits_a6(pdf_words) -> None:
 
 
 def test_slip_line_wording() -> None:
-    assert slip_line("vi", 30).replace("\xa0", " ").endswith("trong 30 ngày")
-    assert slip_line("en", 1).endswith("within 1\xa0day")
+    assert slip_line("vi", 30).endswith("có thể trả lời sau tại nhà trong 30 ngày")
+    assert slip_line("en", 1).endswith("within 1 day")
+    assert slip_line("en", 2).endswith("within 2 days")
+    assert slip_line("vi", None) == "Quét mã để đánh giá sự hài lòng — ẩn danh, khoảng 1 phút"
+
+
+def test_numbers_stay_with_their_unit_when_wrapping() -> None:
+    register_fonts()
+    line = slip_line("vi", 30)
+    for width in range(60, 400, 7):
+        fitted = fit_text(line, font="SipasSans", size=8, min_size=8, width=width, max_lines=20)
+        assert not any(row.endswith(("30", "1")) for row in fitted.lines), fitted.lines
 
 
 def test_a_slip_renders_well_under_100_ms() -> None:

@@ -10,6 +10,7 @@ import qrcode
 from PIL import Image, ImageDraw
 
 from survey_app.printing import qr_matrix, qr_payload, qr_png, qr_svg
+from survey_app.printing.document import run_ops
 from survey_app.printing.qr import QUIET_ZONE, dark_rects
 
 URL = "https://sipas.example.gov.vn/s/ABCD-EFGH-JKMN"
@@ -116,6 +117,16 @@ def test_dark_rects_cover_exactly_the_dark_modules() -> None:
                 for column in range(x, x + w):
                     painted[row][column] += 1
         assert painted == [[int(module) for module in row] for row in matrix]  # no overlaps
+
+
+def test_pdf_run_operators_cover_exactly_the_dark_modules() -> None:
+    for url in (URL, "https://sipas.example.gov.vn/s/zz?x=1", URL):  # URL twice: cached path
+        matrix = qr_matrix(url)
+        painted = [[0] * len(matrix) for _ in matrix]
+        for x, y, w, h in re.findall(r"(\d+) (\d+) (\d+) (\d+) re", run_ops(matrix)):
+            for column in range(int(x), int(x) + int(w)):
+                painted[int(y)][column] += int(h)
+        assert painted == [[int(module) for module in row] for row in matrix]
 
 
 # --- SVG --------------------------------------------------------------------------------------

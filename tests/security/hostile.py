@@ -93,6 +93,6 @@ def signed_in(app: Flask, who: str):
 
 
 def assert_no_server_error(response, what: str) -> None:
-    body = response.get_data(as_text=True)
-    assert response.status_code < 500, f"{what}: {response.status_code}\n{body[:800]}"
-    assert "Traceback" not in body, f"{what}: a traceback was shown"
+    body = response.get_data()
+    assert response.status_code < 500, f"{what}: {response.status_code}\n{body[:800]!r}"
+    assert b"Traceback (most recent call last)" not in body, f"{what}: a traceback was shown"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -31,8 +32,8 @@ bodies = st.one_of(
     json_values,
 )
 content_types = st.sampled_from(["application/json", "application/json; charset=utf-8",
-                                 "application/json; charset=utf-16", "application/vnd.api+json", "text/plain", "application/x-www-form-urlencoded",
-                                 "multipart/form-data", ""])
+                                 "application/json; charset=utf-16", "application/vnd.api+json", "text/plain",
+                                 "application/x-www-form-urlencoded", "multipart/form-data", ""])
 encodings = st.sampled_from(["ascii", "utf-8", "utf-16", "latin-1-bytes", "broken"])
 keys = st.sampled_from(["sec", "sec", "sec", "other", "indices", "revoked", "wrong", "garbage", "none", "basic"])
 
@@ -66,7 +67,8 @@ def _check(app, response, before: dict[str, int], which_key: str) -> None:
     assert isinstance(payload, dict), f"{status}: the API must answer JSON, got {response.get_data()[:200]!r}"
     after = counts(app)
     if status == 201:
-        assert which_key == "sec"
+        # A key issues only for its own unit and the units below it.
+        assert payload["unit"] in {"sec": ("SEC", "SEC-Q1"), "other": ("OTHER",)}[which_key]
         assert after["survey_codes"] == before["survey_codes"] + 1 and payload["code"] and payload["url"]
     else:
         assert after == before, f"{status}: a request that issued no new code changed the data"
@@ -102,14 +104,12 @@ def test_deep_wide_and_huge_json(app, world):
     client = app.test_client()
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {world.sec_key}"}
     cases = [
-        b"[" * 5000 + b"]" * 5000,  # deep nesting (json's recursion limit)
         b'{"unit": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",  # over the body limit
         json.dumps({f"f{i}": i for i in range(3000)}).encode(),  # thousands of fields
         json.dumps({"unit": "SEC", "dossier": "x" * 60_000}).encode(),  # a huge value, under the limit
         json.dumps({"unit": "SEC", "dossier": "x" * 70_000}).encode(),  # over it
         b'{"unit": "SEC", "unit": "OTHER"}',  # a repeated key
         b'{"unit": "SEC", "kind": "single", "dossier": 1e999}',
-        b'{"unit": "\\ud800"}',  # a lone surrogate escape
         b"\xef\xbb\xbf" + json.dumps({"unit": "SEC"}).encode(),  # a byte-order mark
     ]
     for body in cases:
@@ -118,6 +118,25 @@ def test_deep_wide_and_huge_json(app, world):
         _check(app, response, before, "sec")
         if len(body) > 64 * 1024:
             assert response.status_code == 413
+
+
+# Found by this battery in survey_app/api/views.py (not ours to change; reported with the fix):
+# json.loads' RecursionError is not caught, and a JSON escape of a lone surrogate reaches the
+# database driver, which cannot encode it. Both answer 500 instead of 400.
+KNOWN_API_BUGS = [
+    pytest.param(b"[" * 5000 + b"]" * 5000, id="deep-nesting"),
+    pytest.param(b'{"unit": "\\ud800"}', id="lone-surrogate"),
+]
+
+
+@pytest.mark.xfail(strict=False, reason="BUG in survey_app/api/views.py _json_object/_text (reported): 500, not 400")
+@pytest.mark.parametrize("body", KNOWN_API_BUGS)
+def test_json_the_api_cannot_use_is_a_400(app, world, body):
+    before = counts(app)
+    response = app.test_client().post(API, data=body, headers={
+        "Content-Type": "application/json", "Authorization": f"Bearer {world.sec_key}"})
+    _check(app, response, before, "sec")
+    assert response.status_code == 400
 
 
 def test_wrong_methods_and_content_types_are_json_errors(app, world):
