@@ -6,6 +6,7 @@ kept in the data directory (mode 0600).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from collections.abc import Mapping
@@ -31,6 +32,11 @@ DEFAULTS: dict[str, Any] = {
     "SIPAS_MAX_BODY_BYTES": 64 * 1024,
     "SIPAS_MAX_UPLOAD_BYTES": 5 * 1024 * 1024,
     "SIPAS_PLAN_FILE": None,
+    # Reverse proxies in front of sipas whose X-Forwarded-For may be trusted (0: none).
+    # Without it, behind a proxy every citizen shares the proxy's address in rate limits.
+    "SIPAS_TRUSTED_PROXIES": 0,
+    # Staff sessions end after this many hours, whatever happens to the cookie.
+    "SIPAS_SESSION_HOURS": 12,
 }
 
 # Parse an environment string according to the default's type.
@@ -99,6 +105,7 @@ def build(test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
     # under our "Referrer-Policy: no-referrer": every form would fail. The token and
     # SameSite=Lax cookies are the CSRF defence.
     values.setdefault("WTF_CSRF_SSL_STRICT", False)
+    values.setdefault("PERMANENT_SESSION_LIFETIME", dt.timedelta(hours=values["SIPAS_SESSION_HOURS"]))
     values.setdefault("SESSION_COOKIE_HTTPONLY", True)
     values.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     values.setdefault(

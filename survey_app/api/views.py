@@ -51,6 +51,8 @@ def _json_object() -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise ApiError(400, f"JSON không hợp lệ ở dòng {exc.lineno}, cột {exc.colno}: sửa lại cú pháp "
                             f"(invalid JSON at line {exc.lineno}, column {exc.colno}).") from None
+    except RecursionError:  # thousands of nested brackets: no real request looks like that
+        raise ApiError(400, "JSON lồng nhau quá sâu (JSON nested too deeply).") from None
     if not isinstance(body, dict):
         raise ApiError(400, "Nội dung phải là một đối tượng JSON, ví dụ {\"unit\": \"...\"} "
                             "(the body must be a JSON object).")
@@ -67,6 +69,8 @@ def _text(body: dict[str, Any], name: str, *, max_length: int = 64) -> str | Non
         return None
     if not isinstance(value, str):
         raise ApiError(400, f"Trường '{name}' phải là một chuỗi (field '{name}' must be a string).", field=name)
+    if any("\ud800" <= ch <= "\udfff" or ch == "\x00" for ch in value):
+        raise ApiError(400, f"Trường '{name}' chứa ký tự không hợp lệ (invalid character).", field=name)
     value = value.strip()
     if len(value) > max_length:
         raise ApiError(400, f"Trường '{name}' dài quá {max_length} ký tự (longer than {max_length}).", field=name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
-                   url_for)
+                   session, url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
@@ -37,6 +37,7 @@ def login():
                                      max_failures=config["SIPAS_LOGIN_MAX_FAILURES"],
                                      lock_minutes=config["SIPAS_LOGIN_LOCK_MINUTES"])
         if outcome.user is not None:
+            session.permanent = True  # expires after SIPAS_SESSION_HOURS
             login_user(outcome.user)
             return redirect(_safe_next(request.args.get("next")) or url_for("staff.home"))
         status = 401
