@@ -12,7 +12,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then ``SIPAS_*`` environment variables, then ``config``."""
     from . import config as configuration
     from .database import configure_sqlite, ensure_sqlite_directory
-    from .extensions import csrf, db, limiter, login_manager
+    from .extensions import csrf, db, login_manager
     from .web import register
 
     app = Flask(__name__)
@@ -30,7 +30,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.before_request(_limit_public_body)
     csrf.init_app(app)
     login_manager.init_app(app)
-    limiter.init_app(app)
     register(app)
     from .cli import register_cli
 

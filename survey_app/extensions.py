@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -27,6 +25,3 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 csrf = CSRFProtect()
 login_manager = LoginManager()
-# Client addresses live only in this process's memory (never in the database): they are
-# used for rate limits and forgotten when the window passes or the process restarts.
-limiter = Limiter(key_func=get_remote_address, storage_uri="memory://", default_limits=[])

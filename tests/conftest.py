@@ -178,9 +178,7 @@ def phone(browser):
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
     """Rate-limit memory is per process; each test starts with none (ids repeat across tests)."""
-    from survey_app.extensions import limiter
     from survey_app.public import views as public_views
 
     public_views._limits.storage.reset()
-    limiter.reset()
     yield
