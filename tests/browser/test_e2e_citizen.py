@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -163,10 +163,43 @@ def device_page(browser, phone, device: str) -> Iterator:
         yield page
 
 
-def test_citizens_answer_codes_from_a_printed_batch(app, live_server, browser, phone, tmp_path, subtests):
+@pytest.fixture
+def exit_stack() -> Iterator[ExitStack]:
+    with ExitStack() as stack:
+        yield stack
+
+
+@contextmanager
+def analyst_dashboard(browser, base: str) -> Iterator:
+    """An analyst logged in on a desk-sized screen, on the dashboard overview."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    page = context.new_page()
+    try:
+        page.goto(f"{base}/staff/login")
+        page.fill("#username", "analyst")
+        page.fill("#password", PASSWORD)
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        page.goto(f"{base}/analyst/")
+        yield page
+    finally:
+        context.close()
+
+
+def dashboard_count(page) -> int:
+    """The number of responses the overview shows (0 when there is none yet)."""
+    page.reload()
+    counter = page.locator("#response-count")
+    return int(counter.inner_text()) if counter.count() else 0
+
+
+def test_citizens_answer_codes_from_a_printed_batch(app, live_server, browser, phone, tmp_path, subtests,
+                                                    exit_stack):
     """One shift's batch; three citizens, each with their own phone and browser, answer a code each."""
     urls = staff_issues_and_scans(browser, live_server, tmp_path, kind="single", count=len(CITIZENS))
     assert len(urls) == len(CITIZENS)
+    analyst = exit_stack.enter_context(analyst_dashboard(browser, live_server))
+    assert dashboard_count(analyst) == 0
     for answered, (device, url) in enumerate(zip(CITIZENS, urls, strict=True), start=1):
         with subtests.test(device=device), device_page(browser, phone, device) as page:
             if device == "zalo":
@@ -176,6 +209,7 @@ def test_citizens_answer_codes_from_a_printed_batch(app, live_server, browser, p
             page.goto(url)
             assert "đã được nhận" in page.content()
             assert len(responses_for(app)) == answered
+            assert dashboard_count(analyst) == answered  # the analyst sees n + 1 at once
     found = responses_for(app)
     assert {r.channel for r in found} == {"single"} and {r.same_day for r in found} == {True}
     for response in found:
@@ -191,8 +225,11 @@ def test_citizens_answer_codes_from_a_printed_batch(app, live_server, browser, p
 
 def test_citizen_answers_at_a_counter_poster(app, live_server, browser, phone, tmp_path):
     [url] = staff_issues_and_scans(browser, live_server, tmp_path, kind="counter", count=1)
-    citizen_answers(phone, url)
-    citizen_answers(phone, url, {**TAPS, "HL": "5"})  # a poster takes many answers
+    with analyst_dashboard(browser, live_server) as analyst:
+        citizen_answers(phone, url)
+        assert dashboard_count(analyst) == 1
+        citizen_answers(phone, url, {**TAPS, "HL": "5"})  # a poster takes many answers
+        assert dashboard_count(analyst) == 2
     found = responses_for(app)
     assert {r.channel for r in found} == {"counter"}
     assert sorted(next(a.value for a in r.answers if a.item == "HL") for r in found) == [4, 5]
