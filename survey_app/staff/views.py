@@ -153,12 +153,17 @@ def slip():
     return redirect(url_for("staff.show_slip", code_id=item.id, autoprint=1), 303)
 
 
-def _code_record(code_id: int) -> SurveyCode:
-    record = db.session.get(SurveyCode, code_id)
+def _owned(model: type[SurveyCode] | type[CodeBatch], record_id: int):
+    """The code or batch, 404 when it does not exist, 403 when it is another unit's."""
+    record = db.session.get(model, record_id)
     if record is None:
         abort(404)
     require_unit(current_user, record.unit_id)
     return record
+
+
+def _code_record(code_id: int) -> SurveyCode:
+    return _owned(SurveyCode, code_id)
 
 
 @bp.get("/slip/<int:code_id>")
@@ -235,11 +240,7 @@ def _batch_rows(limit: int = 200):
 
 
 def _batch_or_404(batch_id: int) -> CodeBatch:
-    batch = db.session.get(CodeBatch, batch_id)
-    if batch is None:
-        abort(404)
-    require_unit(current_user, batch.unit_id)
-    return batch
+    return _owned(CodeBatch, batch_id)
 
 
 @bp.get("/batches/<int:batch_id>")
