@@ -366,7 +366,7 @@ def _frame(rows: list[Any], columns: list[str]) -> pd.DataFrame:
     SQLAlchemy rows)."""
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    return pd.DataFrame({c: np.asarray(v, dtype=object) for c, v in zip(columns, zip(*rows), strict=True)})
+    return pd.DataFrame({c: np.asarray(v, dtype=object) for c, v in zip(columns, zip(*rows, strict=True), strict=True)})
 
 
 def _answer_matrix(result: Any, response_ids: pd.Series, columns: list[str]) -> pd.DataFrame:
@@ -376,7 +376,7 @@ def _answer_matrix(result: Any, response_ids: pd.Series, columns: list[str]) -> 
     matrix = np.full((len(position), len(columns)), np.nan)
     cursor = result.cursor  # plain DB-API tuples: SQLAlchemy's Row objects cost more than the query
     while part := cursor.fetchmany(_CHUNK):
-        ids, items, values = zip(*part)
+        ids, items, values = zip(*part, strict=True)
         item_index = pd.Index(columns).get_indexer(items)
         unknown = sorted({i for i, k in zip(items, item_index, strict=True) if k < 0}) if (item_index < 0).any() else []
         if unknown:  # items of an older version: extra columns, kept at the end

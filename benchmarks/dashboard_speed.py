@@ -95,8 +95,9 @@ def fill(app, n: int, seed: int = 7) -> float:
                 _copy(db, responses, ids, items, rows, cols, scores)
             else:
                 db.session.execute(insert(Response), responses)
-                db.session.execute(insert(Answer), [
-                    dict(response_id=ids[r], item=items[c], value=int(scores[r, c])) for r, c in zip(rows, cols)])
+                answers = [dict(response_id=ids[r], item=items[c], value=int(scores[r, c]))
+                           for r, c in zip(rows, cols, strict=True)]
+                db.session.execute(insert(Answer), answers)
                 db.session.commit()
             print(f"  inserted {offset + m:,} responses", file=sys.stderr, flush=True)
     return time.perf_counter() - start
@@ -111,7 +112,7 @@ def _copy(db, responses, ids, items, rows, cols, scores) -> None:
             for row in responses:
                 copy.write_row([row[f] for f in fields])
         with cursor.copy("COPY answers (response_id, item, value) FROM STDIN") as copy:
-            for r, c in zip(rows, cols):
+            for r, c in zip(rows, cols, strict=True):
                 copy.write_row((ids[r], items[c], int(scores[r, c])))
     db.session.commit()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,10 +43,8 @@ def _warm_fonts() -> None:
     """Parse the PDF fonts now, so the first slip a clerk prints does not wait for it."""
     from .printing import FontNotFoundError, register_fonts
 
-    try:
+    with contextlib.suppress(FontNotFoundError):  # printing reports it; surveys need no font
         register_fonts()
-    except FontNotFoundError:  # printing then reports it; the survey itself needs no font
-        pass
 
 
 def _limit_public_body() -> None:

@@ -21,7 +21,7 @@ from sqlalchemy import select
 import analysis
 from analysis.intervals import CI_METHODS
 
-from ..api.auth import ApiError, REALM, bearer_token, error_response
+from ..api.auth import REALM, ApiError, bearer_token, error_response
 from ..extensions import csrf, db
 from ..models import Role, Unit
 from ..services import apikeys, dataset

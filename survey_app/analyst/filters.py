@@ -9,7 +9,6 @@ import pandas as pd
 from flask import request
 from sqlalchemy import select
 
-
 from ..extensions import db
 from ..models import Procedure, QuestionnaireVersion, Unit
 from ..services.catalog import descendant_ids

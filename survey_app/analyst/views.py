@@ -14,11 +14,11 @@ import analysis
 from analysis.format import format_number, format_percent
 
 from ..access import roles_required
-from ..web import CSP
 from ..extensions import db
 from ..models import Comment, Procedure, Role, Unit
 from ..services import audit, catalog
 from ..services.exports import to_bytes
+from ..web import CSP
 from . import charts
 from . import data as D
 from . import filters as F

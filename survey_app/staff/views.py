@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
-                   session, url_for)
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
@@ -204,16 +203,15 @@ def batches():
         abort(403)
     form = BatchForm()
     _target_choices(form)
-    if request.method == "POST":
-        if form.validate_on_submit():
-            if form.kind.data == CodeKind.COUNTER and form.count.data != 1:
-                form.count.errors.append("Mỗi áp phích tại quầy là một mã: chọn số lượng 1.")
-            else:
-                unit, procedure = _resolve(form)
-                batch, _ = codes.issue(unit=unit, procedure=procedure, questionnaire=form.questionnaire.data,
-                                       kind=form.kind.data, count=form.count.data, actor=current_user.username)
-                flash(f"Đã tạo lô {batch.id}: {form.count.data} mã.", "success")
-                return redirect(url_for("staff.batch", batch_id=batch.id), 303)
+    if request.method == "POST" and form.validate_on_submit():
+        if form.kind.data == CodeKind.COUNTER and form.count.data != 1:
+            form.count.errors.append("Mỗi áp phích tại quầy là một mã: chọn số lượng 1.")
+        else:
+            unit, procedure = _resolve(form)
+            batch, _ = codes.issue(unit=unit, procedure=procedure, questionnaire=form.questionnaire.data,
+                                   kind=form.kind.data, count=form.count.data, actor=current_user.username)
+            flash(f"Đã tạo lô {batch.id}: {form.count.data} mã.", "success")
+            return redirect(url_for("staff.batch", batch_id=batch.id), 303)
     rows = _batch_rows()
     return render_template("staff/batches.html", form=form, rows=rows), 400 if form.errors else 200
 

@@ -131,8 +131,8 @@ def test_counter_batch_must_be_one_poster(app, client, auth):
 
 def test_void_batch_and_single_code(app, client, auth):
     auth.login("staff")
-    location = client.post("/staff/batches", data={**slip_form(kind="single", count="3"), "csrf_token": token(client)}).headers[
-        "Location"]
+    data = {**slip_form(kind="single", count="3"), "csrf_token": token(client)}
+    location = client.post("/staff/batches", data=data).headers["Location"]
     batch_id = location.rsplit("/", 1)[1]
     response = client.post(f"/staff/batches/{batch_id}/void", data={"csrf_token": token(client, location)})
     assert response.status_code == 303

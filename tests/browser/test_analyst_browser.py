@@ -51,7 +51,8 @@ def test_analyst_filters_downloads_and_opens_the_report(app, live_server, office
     office.wait_for_selector("#dl-responses-csv")
     with office.expect_download() as info:
         office.click("#dl-responses-csv")
-    rows = list(csv.DictReader(io.StringIO(open(info.value.path(), encoding="utf-8-sig").read())))
+    with open(info.value.path(), encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(io.StringIO(handle.read())))
     assert len(rows) == 34 and {r["unit"] for r in rows} == {ORG.section}
     # Open the plan report.
     office.click("#dl-report-html")
