@@ -37,6 +37,9 @@ DEFAULTS: dict[str, Any] = {
     "SIPAS_TRUSTED_PROXIES": 0,
     # Staff sessions end after this many hours, whatever happens to the cookie.
     "SIPAS_SESSION_HOURS": 12,
+    # PostgreSQL: how often (seconds) recent rows are rewritten so that no transaction stamp
+    # links a response to its code (services/unlink.py).
+    "SIPAS_UNLINK_SECONDS": 300,
 }
 
 # Parse an environment string according to the default's type.

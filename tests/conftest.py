@@ -120,6 +120,25 @@ def backend_app(request, make_app) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def postgres_app(request, make_app):
+    """An app on a fresh PostgreSQL database only (for PostgreSQL-specific behaviour)."""
+    admin_url = request.getfixturevalue("postgres_admin_url")
+    name, url = _create_pg_database(admin_url)
+    try:
+        application = make_app(url)
+        with application.app_context():
+            seed_org()
+        yield application
+        with application.app_context():
+            from survey_app.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        _drop_pg_database(admin_url, name)
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -118,4 +118,17 @@ def demo_command(ctx: click.Context, host: str, port: int, threads: int, no_serv
     run_gunicorn(info.create_app or (lambda: app), host=host, port=port, workers=1, threads=threads)
 
 
-COMMANDS = [init_command, serve_command, demo_command]
+@click.command("unlink")
+@with_appcontext
+def unlink_command() -> None:
+    """PostgreSQL: rewrite recent rows so no transaction stamp links a response to its code."""
+    from ..services.unlink import rewrite_recent
+
+    counts = rewrite_recent()
+    if not counts:
+        click.echo("Nothing to do: only PostgreSQL stamps rows with transaction ids.")
+    for table, count in counts.items():
+        click.echo(f"{table}: {count} rows rewritten")
+
+
+COMMANDS = [init_command, serve_command, demo_command, unlink_command]

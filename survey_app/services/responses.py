@@ -14,7 +14,7 @@ from questionnaires import Questionnaire
 
 from ..extensions import db
 from ..models import CHOICE_FIELDS, Answer, CodeKind, Comment, Response, SurveyCode, utcnow
-from . import codes
+from . import codes, unlink
 from .scrub import scrub
 from .timekeeping import local_date
 
@@ -155,5 +155,7 @@ def store(record: SurveyCode, q: Questionnaire, submission: Submission) -> str:
     except Exception:
         db.session.rollback()
         raise
-    return response.id
+    response_id = response.id
+    unlink.after_submission()
+    return response_id
 
