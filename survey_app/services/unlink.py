@@ -6,8 +6,9 @@ transaction (so a response is stored exactly once), which stamps the code, the r
 its comment with the same id: ``responses.xmin = survey_codes.xmin`` would tie an answer to
 the code, its batch and the clerk who printed it. This module rewrites the recent rows of
 each of the three tables in a transaction of its own, so all of a table's recent rows carry
-one id and no id is shared between tables: nothing pairs them any more. It runs after submissions at most every ``SIPAS_UNLINK_SECONDS``
-(default 300) per process, and as ``sipas unlink`` for cron. SQLite keeps no such stamp.
+one id and no id is shared between tables: nothing pairs them any more. It runs after
+submissions at most every ``SIPAS_UNLINK_SECONDS`` (default 300) per process, and as
+``sipas unlink`` for cron. SQLite keeps no such stamp.
 """
 
 from __future__ import annotations
