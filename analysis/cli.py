@@ -79,6 +79,7 @@ def _questionnaire_for(df: pd.DataFrame, key: str | None) -> Any:
 def _read_input(
     input_path: str | None, use_db: bool, database_url: Callable[[], str], *,
     questionnaire: str | None, date_from: str | None = None, date_to: str | None = None,
+    unit: str | None = None,
 ) -> pd.DataFrame:
     import analysis
 
@@ -86,9 +87,15 @@ def _read_input(
         raise click.UsageError("give either INPUT or --db, not both")
     if not use_db and not input_path:
         raise click.UsageError("give INPUT (a CSV or XLSX export) or --db")
+    if unit and not use_db:
+        raise click.UsageError("--unit goes with --db (an export holds no unit tree); filter the export instead")
     if use_db:
-        return analysis.load_database(database_url(), questionnaire=questionnaire,
-                                      date_from=date_from, date_to=date_to)
+        try:
+            return analysis.load_database(database_url(), questionnaire=questionnaire,
+                                          date_from=date_from, date_to=date_to,
+                                          units=[unit] if unit else None)
+        except (ValueError, LookupError) as exc:
+            raise click.ClickException(str(exc)) from None
     path = Path(str(input_path))
     if not path.is_file():
         raise click.ClickException(f"{path}: no such file")
@@ -239,6 +246,7 @@ def analyze_command(database_url: Callable[[], str]) -> click.Command:
     @click.command("analyze")
     @click.argument("input_path", metavar="INPUT", required=False)
     @click.option("--db", "use_db", is_flag=True, help="Read the configured database instead of INPUT.")
+    @click.option("--unit", metavar="CODE", help="With --db: this unit and the units below it.")
     @click.option("--questionnaire", "-q", "questionnaire_key", metavar="ID[@VERSION]",
                   help="Questionnaire (default: the data's questionnaire column).")
     @click.option("--by", "by", multiple=True, metavar="COLS",
@@ -267,7 +275,7 @@ def analyze_command(database_url: Callable[[], str]) -> click.Command:
                   help="Output format (default: from -o's extension, else table).")
     @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
                   help="Write to FILE instead of standard output.")
-    def command(input_path: str | None, use_db: bool, questionnaire_key: str | None,
+    def command(input_path: str | None, use_db: bool, unit: str | None, questionnaire_key: str | None,
                 by: tuple[str, ...], period: str | None, date_from: str | None,
                 date_to: str | None, ci_method: str, confidence: float, weight: str | None,
                 strata: str | None, cluster: str | None, bootstrap: int | None,
@@ -295,7 +303,7 @@ def analyze_command(database_url: Callable[[], str]) -> click.Command:
             raise click.UsageError("--compare previous needs --period")
         by_cols = _split(by)
         df = _read_input(input_path, use_db, database_url, questionnaire=questionnaire_key,
-                         date_from=date_from, date_to=date_to)
+                         date_from=date_from, date_to=date_to, unit=unit)
         try:
             q = _questionnaire_for(df, questionnaire_key)
             options: dict[str, Any] = dict(

@@ -21,6 +21,7 @@ Exit status 1 when the median ratio is below --goal or a survey fails.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import statistics
 import sys
@@ -135,8 +136,9 @@ def report(args: argparse.Namespace, processes: int, phases: list[tuple[Phase, P
     def cores(seconds: float, phase: Phase) -> str:
         return f"{seconds / phase.run.wall:.2f}"
 
+    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        f"Survey throughput, {args.backend}, {args.clients} concurrent clients ({processes} client processes), "
+        f"Survey throughput, {when}, {args.backend}, {args.clients} concurrent clients ({processes} client processes), "
         f"`sipas serve --workers {args.workers} --threads {args.threads}`, {args.seconds:g} s phases; "
         f"{machine_description()}.",
         "",

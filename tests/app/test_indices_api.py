@@ -32,6 +32,7 @@ def cli_json(runner, *args: str) -> dict:
                                                          "--confidence", "0.9"]),
     ("from=2000-01-01&to=2100-12-31&by=respondent_type", ["--from", "2000-01-01", "--to", "2100-12-31", "--by",
                                                           "respondent_type"]),
+    (f"unit={ORG.section}&by=unit", ["--unit", ORG.section, "--by", "unit"]),
 ])
 def test_api_equals_cli(data, client, auth, runner, query, args):
     auth.login("analyst")
