@@ -119,9 +119,23 @@ def survey(code: str):
         errors = result.errors
     status = 400 if errors else 200
     return render_template(
-        "public/survey.html", q=q, record=record, form=form, values=values, errors=errors,
-        action=url_for("public.survey", code=code.upper()),
+        "public/survey.html", q=q, record=record, form=form, errors=errors,
+        questions=_questions(q, values, errors), action=url_for("public.survey", code=code.upper()),
     ), status
+
+
+_fresh_forms: dict[tuple[str, str, str], str] = {}
+
+
+def _questions(q, values: dict[str, str], errors: dict) -> str:
+    """The questions' HTML. A fresh form depends only on the questionnaire version and the
+    language, so it is rendered once per process (it is most of the page's work)."""
+    if values or errors:
+        return render_template("public/_questions.html", q=q, values=values, errors=errors)
+    key = (q.key, q.sha256, current_lang())
+    if key not in _fresh_forms:
+        _fresh_forms[key] = render_template("public/_questions.html", q=q, values={}, errors={})
+    return _fresh_forms[key]
 
 
 @bp.get("/thanks")

@@ -20,6 +20,7 @@ from enum import Enum
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from ..database import questionnaire_version
 from ..extensions import db
@@ -209,7 +210,9 @@ def issue(*, unit: Unit, procedure: Procedure | None, questionnaire: str = "sipa
 def find(text: str) -> SurveyCode:
     """The stored code for a typed or scanned one; CodeError says why it cannot be used."""
     data = parse(text)
-    record = db.session.scalar(select(SurveyCode).filter_by(code_hash=code_hash(data)))
+    # One query: the form shows the unit and procedure and needs the questionnaire version.
+    record = db.session.scalar(select(SurveyCode).filter_by(code_hash=code_hash(data)).options(
+        joinedload(SurveyCode.unit), joinedload(SurveyCode.procedure), joinedload(SurveyCode.questionnaire_version)))
     if record is None:
         raise CodeError(CodeProblem.UNKNOWN)
     return record

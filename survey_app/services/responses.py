@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from flask import current_app
+from sqlalchemy import insert
 
 from questionnaires import Questionnaire
 
@@ -144,8 +145,11 @@ def store(record: SurveyCode, q: Questionnaire, submission: Submission) -> str:
         same_day=(today == issued_on) if kind == CodeKind.SINGLE else None,
         burst=burst, **{name: submission.choices.get(name) for name in CHOICE_FIELDS},
     )
-    response.answers = [Answer(item=item, value=value) for item, value in submission.answers.items()]
     db.session.add(response)
+    db.session.flush()
+    if submission.answers:  # one multi-row INSERT rather than one ORM object per answer
+        db.session.execute(insert(Answer), [
+            {"response_id": response.id, "item": item, "value": value} for item, value in submission.answers.items()])
     text = scrub(submission.comment) if submission.comment else ""
     if text:
         db.session.add(Comment(questionnaire_version_id=version_id, unit_id=unit_id,
