@@ -313,7 +313,7 @@ def run_clients(host: str, port: int, *, clients: int, processes: int, answers: 
     ]
     for proc in procs:
         proc.start()
-    gathered = []
+    gathered: list[tuple[int, list[Outcome], float, float, float, int]] = []
     try:
         barrier.wait()
         hard_stop = time.monotonic() + deadline + timeout + 30

@@ -12,6 +12,7 @@ import math
 import os
 import platform
 import random
+import subprocess
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ class LoadConfig:
     client_processes: int = 0  # 0: one per 25 clients, from 2 to 8
     timeout: float = 900  # seconds for the load itself, retries included
     seed: int = 7
+    settings: dict[str, str] = field(default_factory=dict)  # SIPAS_* settings for the server, e.g. limits
 
     def processes(self) -> int:
         return self.client_processes or max(2, min(8, math.ceil(self.clients / 25)))
@@ -87,6 +89,7 @@ class LoadReport:
     machine_cpu: float
     log_tail: str = ""
     sqlite_files: dict[str, int] = field(default_factory=dict)  # file -> bytes, under load
+    log_problems: list[str] = field(default_factory=list)  # error lines of the server's log
 
     @property
     def ok(self) -> bool:
@@ -169,7 +172,23 @@ def count_5xx(outcomes: Iterable[Outcome]) -> int:
 
 
 def machine_description() -> str:
-    return f"{platform.machine()}, {os.cpu_count()} cores (shared, noisy), Python {platform.python_version()}"
+    return (f"{platform.machine()}, {os.cpu_count()} cores (shared, noisy), Python {platform.python_version()}, "
+            f"app at {code_version()}")
+
+
+def code_version() -> str:
+    """The commit measured, and whether the app's files differ from it (read-only git)."""
+    from .server import REPO_ROOT
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    commit = git("rev-parse", "--short", "HEAD").strip() or "unknown commit"
+    dirty = git("status", "--porcelain", "--", "survey_app", "questionnaires").strip()
+    return f"{commit}{' + uncommitted changes' if dirty else ''}"
 
 
 class _CpuMeter:
@@ -243,6 +262,7 @@ def run_load(config: LoadConfig, workdir: Path, admin_url: str | None = None) ->
         raise ValueError("codes and clients: at least 1")
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     with fresh_site(config.backend, workdir, admin_url) as site:
+        site.settings.update(config.settings)
         began = time.monotonic()
         codes = prepare(site, config.codes)
         prepared = time.monotonic() - began
@@ -262,13 +282,14 @@ def run_load(config: LoadConfig, workdir: Path, admin_url: str | None = None) ->
             server_cpu, database_cpu = meter.totals()
             files = _sqlite_files(site)  # before the stop: closing the last connection checkpoints
             server.stop()
-            log_tail = server.log_tail()
+            log_tail, log_problems = server.log_tail(), server.log_problems()
         state = inspect_database(site, codes)
     crash = killer.crash if killer is not None else None
     report = LoadReport(
         config=config, when=when, machine=machine_description(), prepare_seconds=prepared,
         start_seconds=start_seconds, run=run, db=state, checks=[], crash=crash, server_cpu=server_cpu,
         database_cpu=database_cpu, machine_cpu=busy_after - busy_before, log_tail=log_tail, sqlite_files=files,
+        log_problems=log_problems,
     )
     report.checks = evaluate(report, codes, site)
     return report
@@ -367,7 +388,8 @@ def inspect_database(site: Site, codes: list[str]) -> DbState:
             low, high = conn.execute(text(
                 "SELECT coalesce(min(n), 0), coalesce(max(n), 0) FROM "
                 "(SELECT count(*) AS n FROM answers GROUP BY response_id) AS per")).one()
-            statuses = dict(conn.execute(text("SELECT status, count(*) FROM survey_codes GROUP BY status")).all())
+            statuses: dict[str, int] = {row[0]: int(row[1]) for row in conn.execute(
+                text("SELECT status, count(*) FROM survey_codes GROUP BY status"))}
             answered = {row[0] for row in conn.execute(
                 text("SELECT code_hash FROM survey_codes WHERE status = 'answered'"))}
     finally:
@@ -403,9 +425,10 @@ def _postgres_orphans(site: Site) -> list[str]:
     found = []
     with psycopg.connect(_plain(site.database_url), autocommit=True) as conn:
         for table, column, parent, key in conn.execute(_FOREIGN_KEYS).fetchall():
-            n = conn.execute(
+            row = conn.execute(
                 f'SELECT count(*) FROM "{table}" c WHERE c."{column}" IS NOT NULL AND NOT EXISTS '
-                f'(SELECT 1 FROM "{parent}" p WHERE p."{key}" = c."{column}")').fetchone()[0]
+                f'(SELECT 1 FROM "{parent}" p WHERE p."{key}" = c."{column}")').fetchone()
+            n = row[0] if row else 0
             if n:
                 found.append(f"{table}.{column} -> {parent}: {n}")
     return found
@@ -455,6 +478,9 @@ def evaluate(report: LoadReport, codes: list[str], site: Site) -> list[Check]:
           f"{low}..{high} answers per response, {db.responses_without_answers} without any; "
           f"{db.comments} comments")
     checks.extend(db.integrity)
+    check("server log: no error, traceback or worker timeout", not report.log_problems,
+          f"{len(report.log_problems)} lines" + (f", first: `{report.log_problems[0][:200]}`"
+                                                 if report.log_problems else ""))
     errors = sum(o.errors for o in outcomes)
     if not config.crash:
         check("no broken connections", errors == 0, f"{errors} connection errors")

@@ -43,6 +43,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=900, help="seconds allowed for each load run")
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES,
                         help="an admin URL of the PostgreSQL server (default: $SIPAS_TEST_POSTGRES_URL)")
+    parser.add_argument("--set", action="append", default=[], metavar="SIPAS_NAME=VALUE",
+                        help="a setting for the server, e.g. --set SIPAS_UNLINK_SECONDS=5 (repeatable)")
     parser.add_argument("--json", type=Path, help="also write the figures and checks as JSON")
     parser.add_argument("--workdir", type=Path, help="keep data directories and server logs here")
     return parser.parse_args(argv)
@@ -51,13 +53,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     backends = ["postgres", "sqlite"] if args.backend == "both" else [args.backend]
+    settings = dict(item.split("=", 1) for item in args.set)
+    if any(not name.startswith("SIPAS_") for name in settings):
+        raise SystemExit("--set: only SIPAS_* settings")
     reports: list[LoadReport] = []
     with tempfile.TemporaryDirectory(prefix="sipas-load-") as tmp:
         root = args.workdir or Path(tmp)
         for backend in backends:
             config = LoadConfig(backend=backend, codes=args.codes, clients=args.clients, duplicates=args.duplicates,
                                 crash=args.crash, crash_at=args.crash_at, workers=args.workers, threads=args.threads,
-                                client_processes=args.client_processes, timeout=args.timeout)
+                                client_processes=args.client_processes, timeout=args.timeout, settings=settings)
             print(f"... {backend}: {args.codes} codes, {args.clients} clients{', crash' if args.crash else ''}",
                   file=sys.stderr, flush=True)
             report = run_load(config, root / f"{backend}{'-crash' if args.crash else ''}", args.postgres_url)

@@ -49,6 +49,7 @@ class Site:
     port: int
     database_url: str  # SQLAlchemy URL
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    settings: dict[str, str] = field(default_factory=dict)  # further SIPAS_* settings for the server
 
     @property
     def base_url(self) -> str:
@@ -61,7 +62,7 @@ class Site:
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SIPAS_")}
         path = [str(REPO_ROOT), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
-        env.update(PYTHONPATH=os.pathsep.join(path), **self.app_config())
+        env.update(PYTHONPATH=os.pathsep.join(path), **self.settings, **self.app_config())
         return env
 
 
@@ -246,6 +247,15 @@ class Server:
                 os.killpg(self.pgid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=10)
+
+    def log_problems(self) -> list[str]:
+        """Lines of the server's log that report an error, a traceback or a worker timeout."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return []
+        markers = ("Traceback", "ERROR", "CRITICAL", "WORKER TIMEOUT")
+        return [line for line in text.splitlines() if any(marker in line for marker in markers)]
 
     def log_tail(self, lines: int = 40) -> str:
         try:
