@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import ScriptInfo, with_appcontext
 
 from ..database import ImmutableVersionError, sync_questionnaires, upgrade
+from ..extensions import db
 from . import fail
 
 
@@ -78,6 +79,7 @@ def serve_command(ctx: click.Context, host: str, port: int, workers: int, thread
     app = info.load_app()
     with app.app_context():
         initialise()
+        db.engine.dispose()  # workers are forked: they must not share the master's connection
     click.echo(f"sipas serving on http://{host}:{port} (public URL {app.config['SIPAS_PUBLIC_URL']})")
     run_gunicorn(info.create_app or (lambda: app), host=host, port=port, workers=workers, threads=threads)
 
@@ -103,6 +105,7 @@ def demo_command(ctx: click.Context, host: str, port: int, threads: int, no_serv
             summary = seed_demo()
         except ValueError as exc:
             raise fail(str(exc)) from None
+        db.engine.dispose()
     base = app.config["SIPAS_PUBLIC_URL"]
     click.echo(f"Demo department: {summary.department}")
     click.echo(f"Data directory: {app.config['SIPAS_DATA_DIR']}")

@@ -8,7 +8,7 @@ import pytest
 
 from benchmarks.load.harness import LoadConfig, run_load
 
-# A bound, not the expected time (about 30 s for both backends on a quiet 2-core machine).
+# A bound, not the expected time (35-45 s for both backends on a quiet 2-core machine).
 SMALL = {"codes": 300, "clients": 20, "duplicates": 20, "timeout": 180}
 
 
