@@ -94,6 +94,24 @@ def app(make_app) -> Flask:
     return application
 
 
+def _seeded_postgres_app(request, make_app) -> Iterator[Flask]:
+    """An app on a fresh PostgreSQL database with the small organisation, dropped afterwards."""
+    admin_url = request.getfixturevalue("postgres_admin_url")
+    name, url = _create_pg_database(admin_url)
+    try:
+        application = make_app(url)
+        with application.app_context():
+            seed_org()
+        yield application
+        with application.app_context():
+            from survey_app.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        _drop_pg_database(admin_url, name)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def backend_app(request, make_app) -> Iterator[Flask]:
     """The same test on SQLite and on PostgreSQL (a fresh database each time)."""
@@ -103,39 +121,13 @@ def backend_app(request, make_app) -> Iterator[Flask]:
             seed_org()
         yield application
         return
-    admin_url = request.getfixturevalue("postgres_admin_url")
-    name, url = _create_pg_database(admin_url)
-    try:
-        application = make_app(url)
-        with application.app_context():
-            seed_org()
-        yield application
-        with application.app_context():
-            from survey_app.extensions import db
-
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        _drop_pg_database(admin_url, name)
+    yield from _seeded_postgres_app(request, make_app)
 
 
 @pytest.fixture
-def postgres_app(request, make_app):
+def postgres_app(request, make_app) -> Iterator[Flask]:
     """An app on a fresh PostgreSQL database only (for PostgreSQL-specific behaviour)."""
-    admin_url = request.getfixturevalue("postgres_admin_url")
-    name, url = _create_pg_database(admin_url)
-    try:
-        application = make_app(url)
-        with application.app_context():
-            seed_org()
-        yield application
-        with application.app_context():
-            from survey_app.extensions import db
-
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        _drop_pg_database(admin_url, name)
+    yield from _seeded_postgres_app(request, make_app)
 
 
 @pytest.fixture
