@@ -168,11 +168,7 @@ def _code_record(code_id: int) -> SurveyCode:
 @bp.get("/slip/<int:code_id>")
 @roles_required(*ISSUERS)
 def show_slip(code_id: int):
-    record = _code_record(code_id)
-    text = codes.unseal(record)
-    if text is None:
-        abort(404)
-    item = codes.describe(record, text)
+    item = _printable(code_id)
     return render_template("staff/slip.html", item=item, svg=qr_svg(item.url, size="100%"),
                            ttl=current_app.config["SIPAS_CODE_TTL_DAYS"],
                            expires_on=local_date(item.expires_at) if item.expires_at else None,
@@ -182,13 +178,18 @@ def show_slip(code_id: int):
 @bp.get("/slip/<int:code_id>.pdf")
 @roles_required(*ISSUERS)
 def slip_pdf(code_id: int):
+    item = _printable(code_id)
+    size = "A6" if request.args.get("size") == "A6" else "80mm"
+    return _pdf(printing.slip_document(item, size=size), f"sipas-phieu-{item.id}.pdf")
+
+
+def _printable(code_id: int) -> codes.IssuedCode:
+    """A code of the user's units that can be printed (404 when its text cannot be unsealed)."""
     record = _code_record(code_id)
     text = codes.unseal(record)
     if text is None:
         abort(404)
-    size = "A6" if request.args.get("size") == "A6" else "80mm"
-    data = printing.slip_document(codes.describe(record, text), size=size)
-    return _pdf(data, f"sipas-phieu-{record.id}.pdf")
+    return codes.describe(record, text)
 
 
 def _pdf(data: bytes, filename: str) -> Response:
