@@ -159,11 +159,11 @@ def _check_columns(df: pd.DataFrame, q: Questionnaire, by: tuple[str, ...], need
         if name is not None and name not in df.columns:
             raise ValueError(f"{option}: column '{name}' is missing")
     if "questionnaire" in df.columns:
-        ids = df["questionnaire"]
-        other = ids[ids.notna() & (ids.astype(str) != q.id)]
-        if len(other):
+        # The distinct ids (in order of appearance), not a string per row: a million rows.
+        other = [v for v in pd.unique(df["questionnaire"].dropna()) if str(v) != q.id]
+        if other:
             raise ValueError(
-                f"questionnaire: the data are answers to '{other.iloc[0]}', but the analysis "
+                f"questionnaire: the data are answers to '{other[0]}', but the analysis "
                 f"uses '{q.id}'; name the right questionnaire"
             )
 

@@ -81,6 +81,9 @@ def _nan_to_none(value: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- correlations
+_BLOCK = 65_536
+
+
 def pairwise_correlation(values: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """Weighted Pearson correlations over pairwise-complete rows.
 
@@ -105,16 +108,21 @@ def pairwise_correlation(values: np.ndarray, weights: np.ndarray | None = None) 
     w = np.ones(x.shape[0]) if weights is None else np.asarray(weights, dtype=float)
     if w.shape != (x.shape[0],):
         raise ValueError("weights: must have one weight per row")
-    present = ~np.isnan(x)
-    m = present.astype(float)
-    x0 = np.where(present, x, 0.0)
-    wm = m * w[:, None]
-    wx = x0 * w[:, None]
-    count = m.T @ m  # rows present in both columns (unweighted), for the "two rows" rule
-    sw = m.T @ wm  # Σ w over pairwise rows
-    sx = wx.T @ m  # [j, k]: Σ w x_j over rows where j and k are present
-    sxx = (wx * x0).T @ m  # [j, k]: Σ w x_j² over those rows
-    sxy = wx.T @ x0  # [j, k]: Σ w x_j x_k
+    p = x.shape[1]
+    count, sw, sx, sxx, sxy = (np.zeros((p, p)) for _ in range(5))
+    # Sums over blocks of rows: at a million responses the temporaries of one pass would take
+    # hundreds of megabytes; blocks of 64k rows stay in cache and reuse their memory.
+    for start in range(0, x.shape[0], _BLOCK):
+        xb, wb = x[start:start + _BLOCK], w[start:start + _BLOCK, None]
+        present = ~np.isnan(xb)
+        m = present.astype(float)
+        x0 = np.where(present, xb, 0.0)
+        wx = x0 * wb
+        count += m.T @ m  # rows present in both columns (unweighted), for the "two rows" rule
+        sw += m.T @ (m * wb)  # Σ w over pairwise rows
+        sx += wx.T @ m  # [j, k]: Σ w x_j over rows where j and k are present
+        sxx += (wx * x0).T @ m  # [j, k]: Σ w x_j² over those rows
+        sxy += wx.T @ x0  # [j, k]: Σ w x_j x_k
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_j = sx / sw
         mean_k = sx.T / sw

@@ -12,6 +12,7 @@ from flask import Flask
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then ``SIPAS_*`` environment variables, then ``config``."""
     from . import config as configuration
+    from .blas import limit_blas_threads
     from .database import configure_sqlite, ensure_sqlite_directory
     from .extensions import csrf, db, login_manager
     from .web import register
@@ -32,6 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     register(app)
+    limit_blas_threads()
     from .cli import register_cli
 
     register_cli(app)

@@ -40,6 +40,10 @@ DEFAULTS: dict[str, Any] = {
     # PostgreSQL: how often (seconds) recent rows are rewritten so that no transaction stamp
     # links a response to its code (services/unlink.py).
     "SIPAS_UNLINK_SECONDS": 300,
+    # Dashboard: keep a signed snapshot of the response frame in DATA_DIR/cache so that a
+    # restarted server need not re-read every answer, and fill each worker's cache at start.
+    "SIPAS_DASHBOARD_SNAPSHOTS": True,
+    "SIPAS_WARM_DASHBOARD": True,
 }
 
 # Parse an environment string according to the default's type.

@@ -197,6 +197,8 @@ class SurveyCode(db.Model):
         CheckConstraint(_enum_check("kind", CodeKind), name="kind"),
         CheckConstraint(_enum_check("status", CodeStatus), name="status"),
         Index("ix_survey_codes_unit_issued", "unit_id", "issued_at"),
+        # The dashboard's response rate: counts by status, covered by the index.
+        Index("ix_survey_codes_kind_status", "kind", "status", "expires_at", "issued_at"),
         UniqueConstraint("dossier_hash", name="dossier_hash"),
     )
 
@@ -227,6 +229,8 @@ class Response(db.Model):
         CheckConstraint(_enum_check("channel", CodeKind), name="channel"),
         Index("ix_responses_unit_submitted", "unit_id", "submitted_on"),
         Index("ix_responses_submitted", "submitted_on"),
+        # The dashboard cache's data version: count and latest date per questionnaire.
+        Index("ix_responses_version_submitted", "questionnaire_version_id", "submitted_on"),
         {"sqlite_with_rowid": False},
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 from dataclasses import dataclass
@@ -123,3 +124,23 @@ class Auth:
         return self.client.post("/staff/logout", data={"csrf_token": csrf_token(page.get_data(as_text=True))})
 
 
+def store_random_answers(app, *, unit=ORG.section, count=1, seed=0, comment="", **fixed):
+    """Store ``count`` random but valid sipas-2023 answers (through the same services as
+    the public form, which tests/app/test_public_flow.py drives over HTTP)."""
+    import questionnaires
+    from survey_app.services import codes as code_service
+    from survey_app.services import responses
+
+    rng = random.Random(seed)
+    q = questionnaires.load("sipas-2023")
+    for code in issue_codes(app, unit=unit, count=count):
+        data = full_answers(comment=comment)
+        for c in q.criteria:
+            data[c.code] = str(rng.choice([1, 2, 3, 4, 4, 5, 5, ""]) or "")
+        data["HL"] = str(rng.choice([2, 3, 4, 5]))
+        data["feedback_given"] = rng.choice(["co", "khong"])
+        data.update(fixed)
+        with app.app_context():
+            submission = responses.validate(q, data)
+            assert isinstance(submission, responses.Submission), submission
+            responses.store(code_service.find(code), q, submission)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, select
 
 import analysis
 import questionnaires
@@ -19,7 +19,7 @@ from analysis import compare, priorities
 from analysis.targets import Plan, load_plan, verdict
 
 from ..extensions import db
-from ..models import CodeKind, CodeStatus, SurveyCode, Unit, utcnow
+from ..models import CodeKind, CodeStatus, Procedure, SurveyCode, Unit, utcnow
 from ..services import dataset
 from ..services.rates import _utc_start
 from . import filters as F
@@ -98,27 +98,26 @@ class Rate:
 
 
 def response_rate(v: View) -> Rate:
-    """Single-use codes issued in the window (by issue date) and how many were answered."""
+    """Single-use codes issued in the window (by issue date) and how many were answered,
+    counted in the database (a million codes would take seconds to count in Python)."""
     f = v.filters
-    query = select(SurveyCode.status, SurveyCode.expires_at).where(SurveyCode.kind == CodeKind.SINGLE.value)
+    now = utcnow()
+    expired = case((and_(SurveyCode.status == CodeStatus.ISSUED.value, SurveyCode.expires_at < now), 1), else_=0)
+    query = (select(SurveyCode.status, func.count(), func.sum(expired))
+             .where(SurveyCode.kind == CodeKind.SINGLE.value).group_by(SurveyCode.status))
     if v.unit_codes is not None:
         query = query.join(Unit, Unit.id == SurveyCode.unit_id).where(Unit.code.in_(v.unit_codes))
     if f.procedure:
-        from ..models import Procedure
-
         query = query.join(Procedure, Procedure.id == SurveyCode.procedure_id).where(Procedure.code == f.procedure)
     if f.date_from:
         query = query.where(SurveyCode.issued_at >= _utc_start(f.date_from))
     if f.date_to:
         query = query.where(SurveyCode.issued_at < _utc_start(f.date_to + dt.timedelta(days=1)))
-    now = utcnow()
-    issued = answered = voided = expired = 0
-    for status, expires_at in db.session.execute(query):
-        issued += 1
-        answered += status == CodeStatus.ANSWERED
-        voided += status == CodeStatus.VOIDED
-        expired += status == CodeStatus.ISSUED and expires_at is not None and expires_at < now
-    return Rate(issued, answered, voided, expired)
+    counts = {status: (int(n), int(late or 0)) for status, n, late in db.session.execute(query)}
+    return Rate(issued=sum(n for n, _ in counts.values()),
+                answered=counts.get(CodeStatus.ANSWERED.value, (0, 0))[0],
+                voided=counts.get(CodeStatus.VOIDED.value, (0, 0))[0],
+                expired=counts.get(CodeStatus.ISSUED.value, (0, 0))[1])
 
 
 def same_day_split(v: View) -> dict[str, Any] | None:
@@ -131,7 +130,10 @@ def same_day_split(v: View) -> dict[str, Any] | None:
 def _same_day(rows: pd.DataFrame, q: questionnaires.Questionnaire) -> dict[str, Any] | None:
     if "same_day" not in rows or rows["same_day"].isna().all():
         return None
-    single = rows[rows["same_day"].notna()]
+    # Only the single-use answers (a group of their own would change the others' intervals,
+    # which are computed over the whole sample); no copy when there are no others.
+    answered = rows["same_day"].notna()
+    single = rows if bool(answered.all()) else rows[answered]
     result = analysis.analyze(single, q, by="same_day")
     groups = {int(g.keys["same_day"]): g for g in result.groups}
     if 0 not in groups or 1 not in groups:
@@ -150,8 +152,9 @@ def trend(v: View) -> dict[str, Any]:
     groups = sorted(result.groups, key=lambda g: analysis.period_sort_key(g.keys["period"]))
     latest = None
     if len(groups) >= 2:
-        comparisons = cached(v, "trend-compare:" + v.filters.period, lambda rows: compare.compare_periods(
-            rows, v.questionnaire, period=v.filters.period, levels=("general", "overall")))
+        # From the analysis above: analysing a million rows again would double the page's time.
+        comparisons = cached(v, "trend-compare:" + v.filters.period, lambda _rows: compare.compare_periods(
+            result, levels=("general", "overall")))
         last = groups[-1].keys["period"]
         latest = [c for c in comparisons.comparisons if c.label == last]
     return {"groups": groups, "latest": latest}

@@ -55,7 +55,12 @@ def run_gunicorn(app_factory, *, host: str, port: int, workers: int, threads: in
                 self.cfg.set(key, value)
 
         def load(self):
-            return app_factory()
+            from ..services.dataset import warm_in_background
+
+            app = app_factory()
+            if app.config.get("SIPAS_WARM_DASHBOARD", True):
+                warm_in_background(app)
+            return app
 
     Server().run()
 

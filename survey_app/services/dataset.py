@@ -1,12 +1,18 @@
 """The responses as one in-memory frame per process, kept current cheaply.
 
 Dashboards read the same responses again and again; loading them from the long answers
-table on every page would take seconds at a million responses. This cache loads them once,
-then on each request asks the database for a cheap data version (the row count and the
-latest date). When only new responses arrived it reloads just the days at and after the
-latest cached date (responses are never edited, and their ids are random, so "new" can only
-be told by date); when anything else changed (a restore, a purge) it reloads everything.
-Results computed from the frame are cached by filter and data version.
+table takes about a minute and a half at a million responses. So each process loads them
+once, then on each request asks the database for a cheap data version (the row count and
+the latest date of the questionnaire's responses, read from one index, once per request).
+When only new responses arrived it reloads just the days at and after the latest cached
+date: citizens' answers are stored with the day they arrive and never edited, and their ids
+are random, so "new" can only be told by date. It then checks that the older days still
+hold as many rows as it kept; if anything else changed (a restore, backdated demo data) it
+reloads everything. Results computed from the frame are cached by filter and data version.
+
+A full load also leaves a signed snapshot of the frame in ``SIPAS_DATA_DIR/cache`` (see
+``snapshots.py``), so a restarted server starts from it plus the days since, not from the
+long table.
 """
 
 from __future__ import annotations
@@ -18,12 +24,15 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from flask import current_app, g, has_app_context, has_request_context
 from sqlalchemy import Engine, func, select
 
 import analysis
 
 from ..models import QuestionnaireVersion, Response
+from .snapshots import SnapshotStore
 
 
 @dataclass(frozen=True)
@@ -32,19 +41,59 @@ class DataVersion:
     latest: dt.date | None
 
 
+def _date(value: Any) -> dt.date | None:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value  # SQLite gives text
+
+
+def _version_ids(connection, questionnaire_id: str) -> list[int]:
+    return list(connection.scalars(
+        select(QuestionnaireVersion.id).where(QuestionnaireVersion.questionnaire_id == questionnaire_id)))
+
+
 def data_version(engine: Engine, questionnaire_id: str) -> DataVersion:
-    """Row count and latest date of one questionnaire's responses (one indexed query)."""
-    query = (
-        select(func.count(), func.max(Response.submitted_on))
-        .select_from(Response)
-        .join(QuestionnaireVersion, QuestionnaireVersion.id == Response.questionnaire_version_id)
-        .where(QuestionnaireVersion.questionnaire_id == questionnaire_id)
-    )
+    """Row count and latest date of one questionnaire's responses.
+
+    Both come from the index on (questionnaire version, date): the count walks it, each
+    maximum is one lookup per version. About the cost of ``SELECT count(*)``."""
     with engine.connect() as connection:
-        count, latest = connection.execute(query).one()
-    if isinstance(latest, str):  # SQLite returns max() of a date column as text
-        latest = dt.date.fromisoformat(latest)
-    return DataVersion(int(count), latest)
+        ids = _version_ids(connection, questionnaire_id)
+        if not ids:
+            return DataVersion(0, None)
+        count = connection.scalar(
+            select(func.count()).select_from(Response).where(Response.questionnaire_version_id.in_(ids)))
+        dates = [_date(connection.scalar(select(func.max(Response.submitted_on))
+                                         .where(Response.questionnaire_version_id == i))) for i in ids]
+    dates = [d for d in dates if d is not None]
+    return DataVersion(int(count), max(dates) if dates else None)
+
+
+def count_before(engine: Engine, questionnaire_id: str, day: dt.date) -> int:
+    """Responses to the questionnaire dated before ``day`` (a range of the same index)."""
+    with engine.connect() as connection:
+        ids = _version_ids(connection, questionnaire_id)
+        if not ids:
+            return 0
+        return int(connection.scalar(
+            select(func.count()).select_from(Response)
+            .where(Response.questionnaire_version_id.in_(ids), Response.submitted_on < day)))
+
+
+def current_version(engine: Engine, questionnaire_id: str) -> DataVersion:
+    """The data version, asked once per request however many results the page needs (they
+    then also agree with each other)."""
+    if not has_request_context():
+        return data_version(engine, questionnaire_id)
+    memo = g.setdefault("sipas_data_versions", {})
+    key = (str(engine.url), questionnaire_id)
+    if key not in memo:
+        memo[key] = data_version(engine, questionnaire_id)
+    return memo[key]
+
+
+def _store() -> SnapshotStore | None:
+    if not has_app_context() or not current_app.config.get("SIPAS_DASHBOARD_SNAPSHOTS", True):
+        return None
+    return SnapshotStore.for_app(current_app)
 
 
 class _Entry:
@@ -53,6 +102,7 @@ class _Entry:
         self.frame: pd.DataFrame | None = None
         self.version: DataVersion | None = None
         self.results: OrderedDict[Hashable, Any] = OrderedDict()
+        self.snapshot_rows = 0  # rows in the newest snapshot written or read
 
 
 class ResponseCache:
@@ -71,27 +121,51 @@ class ResponseCache:
     def frame(self, engine: Engine, questionnaire_id: str) -> tuple[pd.DataFrame, DataVersion]:
         """All responses to ``questionnaire_id`` (every version), in the export format."""
         entry = self._entry(engine, questionnaire_id)
-        current = data_version(engine, questionnaire_id)
+        current = current_version(engine, questionnaire_id)
         with entry.lock:
             if entry.frame is not None and entry.version == current:
                 return entry.frame, current
-            previous = entry.version
-            grew = (previous is not None and entry.frame is not None and current.count > previous.count
-                    and previous.latest is not None and current.latest is not None
-                    and current.latest >= previous.latest)
-            if grew:
-                recent = analysis.load_database(engine, questionnaire=questionnaire_id, date_from=previous.latest)
-                kept = entry.frame[entry.frame["submitted_on"] < pd.Timestamp(previous.latest)]
-                frame = pd.concat([kept, recent], ignore_index=True) if len(kept) else recent
-                # The same row order as a fresh load, so results match to the last bit.
-                frame = frame.sort_values(["submitted_on", "response_id"], kind="stable", ignore_index=True)
-            else:
+            store = _store()
+            if entry.frame is None and store is not None:
+                self._restore(entry, store, engine, questionnaire_id)
+            frame = self._grown(entry, engine, questionnaire_id, current)
+            full = frame is None
+            if full:
                 frame = analysis.load_database(engine, questionnaire=questionnaire_id)
             if len(frame) != current.count:  # a response arrived meanwhile: reload next time
                 current = DataVersion(len(frame), current.latest)
             entry.frame, entry.version = frame, current
             entry.results.clear()
+            if store is not None and (full or len(frame) - entry.snapshot_rows > max(1000, entry.snapshot_rows // 20)):
+                entry.snapshot_rows = len(frame)
+                store.save_later(engine, questionnaire_id, frame, current)
             return frame, current
+
+    @staticmethod
+    def _restore(entry: _Entry, store: SnapshotStore, engine: Engine, questionnaire_id: str) -> None:
+        saved = store.load(engine, questionnaire_id)
+        if saved is not None:
+            entry.frame, version = saved
+            entry.version = DataVersion(*version)
+            entry.snapshot_rows = len(entry.frame)
+
+    @staticmethod
+    def _grown(entry: _Entry, engine: Engine, questionnaire_id: str, current: DataVersion) -> pd.DataFrame | None:
+        """The cached frame plus the days since its latest date, or None when a full load is
+        needed (nothing cached, or rows before that date changed)."""
+        previous = entry.version
+        if (entry.frame is None or previous is None or previous.latest is None or current.latest is None
+                or current.count < previous.count or current.latest < previous.latest):
+            return None
+        # Frames are sorted by date then id, so the older days are a prefix (no copy, no mask)
+        # and the reloaded days, sorted the same way, follow them: the order of a fresh load,
+        # so results match it to the last bit, without sorting a million rows again.
+        dates = entry.frame["submitted_on"].to_numpy()
+        kept = entry.frame.iloc[:int(dates.searchsorted(np.datetime64(previous.latest), side="left"))]
+        if count_before(engine, questionnaire_id, previous.latest) != len(kept):
+            return None
+        recent = analysis.load_database(engine, questionnaire=questionnaire_id, date_from=previous.latest)
+        return pd.concat([kept, recent], ignore_index=True) if len(kept) else recent
 
     def result(self, engine: Engine, questionnaire_id: str, key: Hashable,
                compute: Callable[[pd.DataFrame], Any]) -> Any:
@@ -116,3 +190,23 @@ class ResponseCache:
 
 
 cache = ResponseCache()
+
+
+def warm_in_background(app) -> threading.Thread:
+    """Fill this process's cache from the snapshot (or the database) in a daemon thread, so
+    that the first analyst after a restart does not wait for it. Called in each server worker."""
+    def run() -> None:
+        with app.app_context():
+            from ..extensions import db
+
+            try:
+                with db.engine.connect() as connection:
+                    ids = sorted(set(connection.scalars(select(QuestionnaireVersion.questionnaire_id))))
+                for questionnaire_id in ids:
+                    cache.frame(db.engine, questionnaire_id)
+            except Exception:  # the first page load will try again and show the error
+                app.logger.exception("warming the dashboard cache failed")
+
+    thread = threading.Thread(target=run, name="sipas-warm-dashboard", daemon=True)
+    thread.start()
+    return thread

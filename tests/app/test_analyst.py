@@ -6,38 +6,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import random
 import re
 
 import pytest
 
 import analysis
 import questionnaires
-from tests.support import ORG, full_answers, issue_codes
+from tests.support import ORG, issue_codes
+from tests.support import store_random_answers as answer
 
 PAGES = ["/analyst/", "/analyst/criteria", "/analyst/trend", "/analyst/units", "/analyst/priorities",
          "/analyst/expectations", "/analyst/comments", "/analyst/downloads"]
-
-
-def answer(app, *, unit=ORG.section, count=1, seed=0, comment="", **fixed):
-    """Store ``count`` random but valid sipas-2023 answers (through the same services as
-    the public form, which tests/app/test_public_flow.py drives over HTTP)."""
-    from survey_app.services import codes as code_service
-    from survey_app.services import responses
-
-    rng = random.Random(seed)
-    q = questionnaires.load("sipas-2023")
-    for code in issue_codes(app, unit=unit, count=count):
-        data = full_answers(comment=comment)
-        for c in q.criteria:
-            data[c.code] = str(rng.choice([1, 2, 3, 4, 4, 5, 5, ""]) or "")
-        data["HL"] = str(rng.choice([2, 3, 4, 5]))
-        data["feedback_given"] = rng.choice(["co", "khong"])
-        data.update(fixed)
-        with app.app_context():
-            submission = responses.validate(q, data)
-            assert isinstance(submission, responses.Submission), submission
-            responses.store(code_service.find(code), q, submission)
 
 
 @pytest.fixture
@@ -149,3 +128,53 @@ def test_downloads(app, analyst, runner):
     assert report.status_code == 200 and "<svg" in report.get_data(as_text=True)
     assert analyst.get("/analyst/download/report.xlsx").data[:2] == b"PK"
     assert analyst.get("/analyst/download/report.pdf").status_code == 404
+
+
+def test_response_rate_counts_issued_answered_voided_and_expired(app, analyst):
+    import datetime as dt
+
+    from survey_app.analyst import data
+    from survey_app.extensions import db
+    from survey_app.models import utcnow
+    from survey_app.services import codes
+
+    answer(app, count=3, seed=11)
+    waiting = issue_codes(app, count=4)
+    issue_codes(app, kind="counter", count=1)  # posters are not handed out one per dossier
+    with app.app_context():
+        codes.void_codes([codes.find(waiting[0])], actor="test")
+        codes.find(waiting[1]).expires_at = utcnow() - dt.timedelta(days=1)
+        db.session.commit()
+    with app.test_request_context("/analyst/"):
+        rate = data.response_rate(data.view())
+    assert (rate.issued, rate.answered, rate.voided, rate.expired) == (7, 3, 1, 1)
+    assert rate.handed_out == 6 and rate.rate == 50.0
+    assert "(3 / 6 mã dùng một lần đã phát)" in analyst.get("/analyst/").get_data(as_text=True)
+
+
+def test_same_day_split_equals_an_analysis_of_the_single_use_rows(app, analyst, runner):
+    from sqlalchemy import bindparam, text
+
+    from survey_app.analyst import data
+    from survey_app.extensions import db
+
+    answer(app, count=40, seed=21)
+    ids = bindparam("ids", expanding=True)
+    with app.app_context():  # some answered later at home, some through a counter poster
+        stored = db.session.scalars(text("SELECT id FROM responses ORDER BY id")).all()
+        db.session.execute(text("UPDATE responses SET same_day = :f WHERE id IN :ids").bindparams(ids),
+                           {"f": False, "ids": stored[:15]})
+        db.session.execute(text("UPDATE responses SET same_day = NULL, channel = 'counter' WHERE id IN :ids")
+                           .bindparams(ids), {"ids": stored[15:22]})
+        db.session.commit()
+    with app.test_request_context("/analyst/"):
+        split = data.same_day_split(data.view())
+    rows = exported(runner)
+    single = rows[rows["same_day"].notna()]
+    expected = {int(g.keys["same_day"]): g for g in
+                analysis.analyze(single, questionnaires.load("sipas-2023"), by="same_day").groups}
+    assert split["today"].n == expected[1].n == 18 and split["later"].n == expected[0].n == 15
+    for level in ("general", "overall"):
+        assert getattr(split["today"], level).value == getattr(expected[1], level).value
+        assert getattr(split["later"], level).ci == getattr(expected[0], level).ci
+    assert set(split["differences"]) == {"general", "overall"}
