@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10, help="length of each phase")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--warmup", type=float, default=3, help="seconds of each kind before measuring")
-    parser.add_argument("--codes", type=int, default=0, help="codes to issue (0: enough for 150 surveys/s)")
+    parser.add_argument("--codes", type=int, default=0, help="codes to issue (0: enough for 500 surveys/s)")
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
     parser.add_argument("--workers", type=int, default=2, help="sipas serve --workers")
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--goal", type=float, default=0.25)
     args = parser.parse_args(argv)
     processes = args.client_processes or max(2, min(8, -(-args.clients // 12)))
-    codes_needed = args.codes or int(150 * (args.seconds * args.repeats + args.warmup)) + 500
+    codes_needed = args.codes or int(500 * (args.seconds * args.repeats + args.warmup)) + 500
     answers = survey_answers()
     phases: list[tuple[Phase, Phase]] = []
     with tempfile.TemporaryDirectory(prefix="sipas-throughput-") as tmp, \

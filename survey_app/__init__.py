@@ -12,6 +12,7 @@ from flask import Flask
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then ``SIPAS_*`` environment variables, then ``config``."""
     from . import config as configuration
+    from . import rawsql
     from .blas import limit_blas_threads
     from .database import configure_sqlite, ensure_sqlite_directory
     from .extensions import csrf, db, login_manager
@@ -26,12 +27,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     ensure_sqlite_directory(app.config["SQLALCHEMY_DATABASE_URI"])
     db.init_app(app)
+    rawsql.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
     # Before CSRF: the small public form must be refused (413) before anything parses it.
     app.before_request(_limit_public_body)
     csrf.init_app(app)
-    login_manager.init_app(app)
+    # Templates get current_user as a lazy proxy (web.register), not Flask-Login's context
+    # processor, which loads the user for every template: the citizen's pages never need it.
+    login_manager.init_app(app, add_context_processor=False)
     register(app)
     limit_blas_threads()
     from .cli import register_cli

@@ -7,7 +7,7 @@ import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import ScriptInfo
+from flask.cli import AppGroup, ScriptInfo
 
 from .commands import admin as admin_commands
 from .commands import apikeys as apikey_commands
@@ -40,13 +40,46 @@ def _add_analysis(group: click.Group) -> None:
     add_commands(group, database_url=url)
 
 
+class _LazyAnalysis:
+    """Adds the analysis commands the first time a command is not found among the others or
+    the commands are listed: they import pandas and scipy, seconds that ``sipas serve``, the
+    app's workers and the other commands do not need to spend."""
+
+    _analysis_added = False
+
+    def _with_analysis(self) -> None:
+        if not self._analysis_added:
+            self._analysis_added = True
+            _add_analysis(self)  # type: ignore[arg-type]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)  # type: ignore[misc]
+        if command is None and not self._analysis_added:
+            self._with_analysis()
+            command = super().get_command(ctx, name)  # type: ignore[misc]
+        return command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._with_analysis()
+        return super().list_commands(ctx)  # type: ignore[misc]
+
+
+class _SipasGroup(_LazyAnalysis, click.Group):
+    pass
+
+
+class _AppCommands(_LazyAnalysis, AppGroup):
+    pass
+
+
 def _create_app() -> Flask:
     from . import create_app
 
     return create_app()
 
 
-@click.group(name="sipas", help="sipas: citizen satisfaction surveys (SIPAS) for public-service counters.")
+@click.group(name="sipas", cls=_SipasGroup,
+             help="sipas: citizen satisfaction surveys (SIPAS) for public-service counters.")
 @click.version_option(package_name="sipas", prog_name="sipas")
 @click.pass_context
 def main_group(ctx: click.Context) -> None:
@@ -57,14 +90,14 @@ def main_group(ctx: click.Context) -> None:
 
 for _command in COMMANDS:
     main_group.add_command(_command)
-_add_analysis(main_group)
 
 
 def register_cli(app: Flask) -> None:
     """The same commands under ``flask --app survey_app``."""
-    for command in COMMANDS:
-        app.cli.add_command(command)
-    _add_analysis(app.cli)
+    commands = _AppCommands(app.cli.name)
+    for command in (*app.cli.commands.values(), *COMMANDS):
+        commands.add_command(command)
+    app.cli = commands
 
 
 def main() -> None:

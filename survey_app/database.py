@@ -98,16 +98,17 @@ def questionnaire_version(key: str) -> QuestionnaireVersion:
     return found
 
 
-def questionnaire_of(version: QuestionnaireVersion) -> questionnaires.Questionnaire:
-    """The questionnaire as stored in the database snapshot (what respondents answered)."""
-    return _parse_snapshot(version.questionnaire_id, version.version, version.sha256, version.content)
-
-
-_snapshots: dict[tuple[str, int, str], questionnaires.Questionnaire] = {}
-
-
-def _parse_snapshot(qid: str, version: int, sha: str, content: str) -> questionnaires.Questionnaire:
+def stored_questionnaire(version_id: int, qid: str, version: int, sha: str) -> questionnaires.Questionnaire:
+    """The questionnaire as stored in the database snapshot (what respondents answered),
+    given the snapshot's id and identity; its text is read only when this process has not
+    parsed that version yet."""
     key = (qid, version, sha)
     if key not in _snapshots:
+        content = db.session.get(QuestionnaireVersion, version_id).content
         _snapshots[key] = questionnaires.load_text(content, f"database snapshot {qid}@{version}")
     return _snapshots[key]
+
+
+# A published snapshot never changes (sync_questionnaires refuses a changed file), and the
+# sha256 is part of the key, so a parsed version stays valid for the life of the process.
+_snapshots: dict[tuple[str, int, str], questionnaires.Questionnaire] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -118,7 +119,8 @@ def register(app: Flask) -> None:
     login_manager.login_message = None
     _register_errors(app)
     _register_headers(app)
-    app.jinja_env.globals.update(t=t, current_lang=current_lang, url_rules=app.view_functions)
+    app.jinja_env.globals.update(t=t, current_lang=current_lang, url_rules=app.view_functions,
+                                 current_user=current_user)
 
 
 def _optional_blueprint(module: str):

@@ -10,7 +10,6 @@ import click
 from flask.cli import with_appcontext
 
 from ..extensions import db
-from ..services import exports
 from ..services.audit import record
 from . import fail
 
@@ -43,6 +42,8 @@ def _export_options(func):
 
 
 def _write(frame, fmt: str, output: Path | None, what: str) -> None:
+    from ..services import exports
+
     if fmt == "xlsx" and output is None:
         raise fail("XLSX is binary: give a file with -o FILE.xlsx")
     data = exports.to_bytes(frame, fmt, sheet=what)
@@ -60,6 +61,8 @@ def _write(frame, fmt: str, output: Path | None, what: str) -> None:
 @with_appcontext
 def export_responses(fmt, output, date_from, date_to, unit_code, questionnaire) -> None:
     """One row per response, in the analysis input format (UTF-8; CSV with BOM for Excel)."""
+    from ..services import exports  # pandas and the analysis package: loaded when exporting
+
     try:
         frame = exports.responses_frame(date_from=date_from, date_to=date_to, unit=unit_code,
                                         questionnaire=questionnaire)
@@ -75,6 +78,8 @@ def export_responses(fmt, output, date_from, date_to, unit_code, questionnaire) 
 @with_appcontext
 def export_comments(fmt, output, date_from, date_to, unit_code) -> None:
     """Scrubbed comments with unit, procedure and date."""
+    from ..services import exports
+
     try:
         frame = exports.comments_frame(date_from=date_from, date_to=date_to, unit=unit_code)
     except (ValueError, LookupError) as exc:

@@ -47,6 +47,10 @@ def run_gunicorn(app_factory, *, host: str, port: int, workers: int, threads: in
             settings = {
                 "bind": f"{host}:{port}", "workers": workers, "threads": threads,
                 "worker_class": "gthread", "timeout": 60, "graceful_timeout": 20,
+                # Phones open the form and post it on one kept-alive connection; gunicorn's
+                # default of 2 s closes it while people read, and under load closes busy
+                # connections, whose clients then reconnect (a new TCP handshake each time).
+                "keepalive": 30,
                 "accesslog": None, "errorlog": "-", "loglevel": "warning",
                 # Never log query strings or client addresses of citizens.
                 "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),

@@ -7,19 +7,21 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask_wtf.csrf import generate_csrf
 from limits import parse as parse_limit
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..database import questionnaire_of
+from ..database import stored_questionnaire
+from ..extensions import csrf
 from ..i18n import current_lang
 from ..models import CodeKind
 from ..services import codes, responses
 from ..services.codes import CodeError, CodeProblem
 from ..web import error_page
+from .page import survey_page
 
 bp = Blueprint("public", __name__)
 log = logging.getLogger(__name__)
@@ -35,11 +37,6 @@ _PROBLEM_PAGES = {
     CodeProblem.VOIDED: (410, "err_voided"),
     CodeProblem.ANSWERED: (409, "err_answered"),
 }
-
-
-class SurveyForm(FlaskForm):
-    """Only CSRF lives here; the answer fields are defined by the questionnaire file and
-    checked by services.responses.validate."""
 
 
 def _client() -> str:
@@ -79,29 +76,24 @@ def enter():
     return render_template("public/enter.html")
 
 
-def _load(code: str):
-    record = codes.find(code)
-    codes.usable(record)
-    return record
-
-
 # Upper-case URLs let the QR code use its compact alphanumeric mode; url_for builds the
 # first rule registered (the lower decorator), so links stay lower-case.
 @bp.route("/S/<code>", methods=["GET", "POST"])
 @bp.route("/s/<code>", methods=["GET", "POST"])
 def survey(code: str):
     try:
-        record = _load(code)
+        record = codes.lookup(code, remembered=request.method == "POST")
+        codes.usable(record)
     except CodeError as exc:
         return _problem_page(exc.problem, code[:64])
-    q = questionnaire_of(record.questionnaire_version)
-    form = SurveyForm()
+    q = stored_questionnaire(record.questionnaire_version_id, record.questionnaire_id,
+                             record.questionnaire_number, record.questionnaire_sha256)
     values: dict[str, str] = {}
     errors: dict[str, tuple[str, str]] = {}
     if request.method == "POST":
-        if not form.validate_on_submit():
-            return error_page(400, "err_csrf")
-        values = {key: request.form.get(key, "") for key in request.form}
+        if not g.get("csrf_valid"):  # CSRFProtect checks every POST before the view runs
+            csrf.protect()
+        values = request.form.to_dict()
         if values.get("website"):  # honeypot: people never see this field
             log.info("honeypot field filled; submission refused")
             return error_page(400, "err_bad_request")
@@ -115,27 +107,13 @@ def survey(code: str):
                 responses.store(record, q, result)
             except CodeError as exc:
                 return _problem_page(exc.problem)
+            finally:
+                codes.forget(code)  # answered, or no longer answerable: ask the database next time
             return redirect(url_for("public.thanks", lang=current_lang()), 303)
         errors = result.errors
-    status = 400 if errors else 200
-    return render_template(
-        "public/survey.html", q=q, record=record, form=form, errors=errors,
-        questions=_questions(q, values, errors), action=url_for("public.survey", code=code.upper()),
-    ), status
-
-
-_fresh_forms: dict[tuple[str, str, str], str] = {}
-
-
-def _questions(q, values: dict[str, str], errors: dict) -> str:
-    """The questions' HTML. A fresh form depends only on the questionnaire version and the
-    language, so it is rendered once per process (it is most of the page's work)."""
-    if values or errors:
-        return render_template("public/_questions.html", q=q, values=values, errors=errors)
-    key = (q.key, q.sha256, current_lang())
-    if key not in _fresh_forms:
-        _fresh_forms[key] = render_template("public/_questions.html", q=q, values={}, errors={})
-    return _fresh_forms[key]
+    return survey_page(q, unit_name=record.unit_name, procedure_name=record.procedure_name, token=generate_csrf(),
+                       action=url_for("public.survey", code=code.upper()), values=values, errors=errors,
+                       status=400 if errors else 200)
 
 
 @bp.get("/thanks")

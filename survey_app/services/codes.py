@@ -11,20 +11,23 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import secrets
+import threading
 from dataclasses import dataclass
 from enum import Enum
 
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, DateTime, and_, bindparam, select, update
 from sqlalchemy.orm import joinedload
 
+from .. import rawsql
 from ..database import questionnaire_version
 from ..extensions import db
-from ..models import CodeBatch, CodeKind, CodeStatus, Procedure, SurveyCode, Unit, utcnow
+from ..models import CodeBatch, CodeKind, CodeStatus, Procedure, QuestionnaireVersion, SurveyCode, Unit, utcnow
 from . import audit
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -92,8 +95,12 @@ def canonical(text: str) -> str:
 
 
 def _derived_key(purpose: str) -> bytes:
-    secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(secret, f"sipas:{purpose}".encode(), hashlib.sha256).digest()
+    return _derive(current_app.config["SECRET_KEY"], purpose)
+
+
+@functools.lru_cache(maxsize=64)
+def _derive(secret: str, purpose: str) -> bytes:
+    return hmac.new(secret.encode(), f"sipas:{purpose}".encode(), hashlib.sha256).digest()
 
 
 def code_hash(data: str) -> str:
@@ -218,7 +225,88 @@ def find(text: str) -> SurveyCode:
     return record
 
 
-def usable(record: SurveyCode, now: dt.datetime | None = None) -> None:
+@dataclass(frozen=True)
+class CodeInfo:
+    """What the citizen's pages need of a code; attribute names as on SurveyCode."""
+
+    id: int
+    kind: str
+    status: str
+    issued_at: dt.datetime
+    expires_at: dt.datetime | None
+    unit_id: int
+    procedure_id: int | None
+    questionnaire_version_id: int
+    unit_name: str
+    procedure_name: str | None
+    questionnaire_id: str
+    questionnaire_number: int
+    questionnaire_sha256: str
+
+
+_LOOKUP = rawsql.Statement(
+    select(SurveyCode.id, SurveyCode.kind, SurveyCode.status, SurveyCode.issued_at, SurveyCode.expires_at,
+           SurveyCode.unit_id, SurveyCode.procedure_id, SurveyCode.questionnaire_version_id, Unit.name,
+           Procedure.name, QuestionnaireVersion.questionnaire_id, QuestionnaireVersion.version,
+           QuestionnaireVersion.sha256)
+    .join(Unit, Unit.id == SurveyCode.unit_id)
+    .outerjoin(Procedure, Procedure.id == SurveyCode.procedure_id)
+    .join(QuestionnaireVersion, QuestionnaireVersion.id == SurveyCode.questionnaire_version_id)
+    .where(SurveyCode.code_hash == bindparam("code_hash")))
+
+
+def lookup(text: str, *, remembered: bool = False) -> CodeInfo:
+    """Like :func:`find`, in one query without the ORM (the citizen's pages run it on every
+    request). Raises CodeError(MALFORMED, CHECK_FAILED or UNKNOWN).
+
+    With ``remembered``, a single-use code whose form this process served recently is
+    taken from memory, status included: meant for the POST that follows the GET (on the
+    same kept-alive connection, hence usually in the same process), where the burn checks
+    the status again in the database anyway.
+    """
+    hashed = code_hash(parse(text))
+    recent = _recently_served()
+    if remembered and (found := recent.get(hashed)) is not None:
+        return found
+    rows = rawsql.connection().rows(_LOOKUP, code_hash=hashed)
+    if not rows:
+        raise CodeError(CodeProblem.UNKNOWN)
+    found = CodeInfo(*rows[0])
+    if found.kind == CodeKind.SINGLE and found.status == CodeStatus.ISSUED:
+        recent.remember(hashed, found)
+    return found
+
+
+def forget(text: str) -> None:
+    """Drop a code from the memory of :func:`lookup` (it was answered, or its answer refused)."""
+    _recently_served().forget(code_hash(parse(text)))
+
+
+class _Recent:
+    """The last ``size`` codes looked up, per app (its database), in this process only."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size, self._items, self._lock = size, dict[str, CodeInfo](), threading.Lock()
+
+    def get(self, key: str) -> CodeInfo | None:
+        return self._items.get(key)
+
+    def remember(self, key: str, value: CodeInfo) -> None:
+        with self._lock:
+            self._items[key] = value
+            if len(self._items) > self._size:
+                del self._items[next(iter(self._items))]  # the oldest
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._items.pop(key, None)
+
+
+def _recently_served() -> _Recent:
+    return current_app.extensions.setdefault("sipas_recent_codes", _Recent())
+
+
+def usable(record: SurveyCode | CodeInfo, now: dt.datetime | None = None) -> None:
     """Raise CodeError when the code can no longer be answered."""
     now = now or utcnow()
     if record.status == CodeStatus.VOIDED:
@@ -229,18 +317,15 @@ def usable(record: SurveyCode, now: dt.datetime | None = None) -> None:
         raise CodeError(CodeProblem.EXPIRED)
 
 
-def burn(record_id: int, now: dt.datetime) -> bool:
-    """Mark a single-use code answered, in the caller's transaction. False when another
-    submission got there first (or it was voided or expired meanwhile): the conditional
-    UPDATE is what makes simultaneous submissions store exactly one response."""
-    result = db.session.execute(
-        update(SurveyCode)
-        .where(SurveyCode.id == record_id, SurveyCode.status == CodeStatus.ISSUED.value)
-        .where((SurveyCode.expires_at.is_(None)) | (SurveyCode.expires_at > now))
-        .values(status=CodeStatus.ANSWERED.value)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
+# Burning single-use codes: the conditional UPDATE is what makes simultaneous submissions
+# store exactly one response (the loser changes no row). Complete it with burn_where().
+BURN = update(SurveyCode).values(status=CodeStatus.ANSWERED.value)
+
+
+def burn_where(which: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The codes among ``which`` that can still be answered at the parameter ``now``."""
+    still_open = SurveyCode.expires_at.is_(None) | (SurveyCode.expires_at > bindparam("now", type_=DateTime()))
+    return and_(which, SurveyCode.status == CodeStatus.ISSUED.value, still_open)
 
 
 def void_codes(records: list[SurveyCode], *, actor: str, reason: str = "") -> int:

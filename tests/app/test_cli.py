@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
@@ -129,3 +131,17 @@ def test_commands_work_under_flask_cli(app):
     runner = FlaskCliRunner(app)
     result = runner.invoke(args=["unit", "list"])
     assert result.exit_code == 0 and ORG.department in result.output
+
+
+def test_the_command_line_loads_pandas_only_for_the_commands_that_need_it():
+    """`sipas serve` and the other commands start without pandas and scipy (seconds to
+    import); the analysis commands are still listed and found."""
+    probe = ("import sys, survey_app.cli as cli; "
+             "print(sorted(m for m in ('pandas', 'scipy', 'analysis.cli') if m in sys.modules)); "
+             "print(cli.main_group.get_command(None, 'analyze') is not None)")
+    output = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert output.split("\n")[:2] == ["[]", "True"]
+
+
+def test_flask_cli_lists_the_analysis_commands_too(app):
+    assert {"analyze", "report", "sample-size", "serve", "codes"} <= set(app.cli.list_commands(None))
