@@ -58,9 +58,11 @@ def test_create_app_uses_the_mapping(tmp_path):
     assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
 
-def test_connections_are_pinged_at_checkout_except_on_sqlite():
+def test_connections_are_pinged_at_checkout_except_on_sqlite(tmp_path):
     """A server can drop a pooled connection; a SQLite file cannot, and the ping would cost
     every request a query."""
-    assert config.build({"SIPAS_DATABASE_URL": "sqlite://"})["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": False}
-    postgres = config.build({"SIPAS_DATABASE_URL": "postgresql+psycopg://u@h/db"})
+    base = {"SIPAS_DATA_DIR": str(tmp_path), "SIPAS_SECRET_KEY": "k"}  # no key file in the working directory
+    sqlite = config.build({**base, "SIPAS_DATABASE_URL": "sqlite://"})
+    assert sqlite["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": False}
+    postgres = config.build({**base, "SIPAS_DATABASE_URL": "postgresql+psycopg://u@h/db"})
     assert postgres["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True}
