@@ -138,7 +138,8 @@ class Codes:
             db.session.commit()
             unknown = codes.new_code()
         self.answered, self.voided, self.expired, self.unknown = answered, voided, expired, unknown
-        self.mistyped = next(self.fresh)[:-1] + "0"
+        fresh = next(self.fresh)  # another check symbol: one in 32 codes already ends in "0"
+        self.mistyped = fresh[:-1] + ("1" if fresh[-1] == "0" else "0")
         client = app.test_client()
         from tests.support import csrf_token
 
