@@ -181,8 +181,6 @@ def count_time(app, repeats: int = 5) -> float:
 def cold_starts(app, client, *, from_database: bool) -> dict[str, float]:
     """The first page of a fresh process: from the long answers table (no snapshot yet: a
     new server, or after a restore), then from the snapshot that load left behind."""
-    import threading
-
     from survey_app.services import dataset, snapshots
 
     times = {}
@@ -191,9 +189,7 @@ def cold_starts(app, client, *, from_database: bool) -> dict[str, float]:
         for path in snapshots.SnapshotStore.for_app(app).directory.glob("*.frame"):
             path.unlink()
         times["database"] = timed_get(client, PAGES[0])
-    for thread in threading.enumerate():  # the snapshot is written in the background
-        if thread.name == "sipas-snapshot":
-            thread.join()
+    snapshots.wait_for_writes()  # the snapshot is written in the background
     dataset.cache.clear()
     times["snapshot"] = timed_get(client, PAGES[0])
     return times

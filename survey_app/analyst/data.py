@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,13 @@ def cached(v: View, name: str, compute) -> Any:
         db.engine, v.filters.questionnaire, (name, v.filters.key()),
         lambda frame: compute(F.apply(frame, v.filters, set(v.unit_codes) if v.unit_codes else None)),
     )
+
+
+def derived(v: View, name: str, compute: Callable[[], Any]) -> Any:
+    """``compute()``, built from results the page already has (a chart, a comparison),
+    cached like :func:`cached` but without selecting the rows it would not read."""
+    return dataset.cache.result(db.engine, v.filters.questionnaire, (name, v.filters.key()),
+                                lambda _frame: compute())
 
 
 def selected(v: View) -> pd.DataFrame:
@@ -153,7 +161,7 @@ def trend(v: View) -> dict[str, Any]:
     latest = None
     if len(groups) >= 2:
         # From the analysis above: analysing a million rows again would double the page's time.
-        comparisons = cached(v, "trend-compare:" + v.filters.period, lambda _rows: compare.compare_periods(
+        comparisons = derived(v, "trend-compare:" + v.filters.period, lambda: compare.compare_periods(
             result, levels=("general", "overall")))
         last = groups[-1].keys["period"]
         latest = [c for c in comparisons.comparisons if c.label == last]
@@ -162,11 +170,10 @@ def trend(v: View) -> dict[str, Any]:
 
 def units(v: View) -> dict[str, Any]:
     result = analyze(v, by="unit")
-    rows = selected(v)
     ranking = None
-    if rows["unit"].nunique() >= 2:
+    if cached(v, "unit-count", lambda rows: rows["unit"].nunique()) >= 2:
         # Pairwise on the per-unit result: the ranking (shrinkage, funnel) needs no re-analysis.
-        comparisons = cached(v, "units-compare", lambda _sel: compare.compare_units(
+        comparisons = derived(v, "units-compare", lambda: compare.compare_units(
             result, reference="pairwise", levels=("general",) if v.questionnaire.general else ("overall",)))
         ranking = comparisons.rankings[0] if comparisons.rankings else None
     names = {u.code: u.name for u in db.session.scalars(select(Unit))}

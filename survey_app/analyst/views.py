@@ -79,7 +79,7 @@ def overview():
         status = [(level, name, est, target, D.verdict_of(est, target)) for level, name, est, target in rows]
     chart = None
     if group is not None:
-        chart = D.cached(v, "chart:elements", lambda _rows: charts.elements_chart(
+        chart = D.derived(v, "chart:elements", lambda: charts.elements_chart(
             names=[e.title["vi"] for e in v.questionnaire.elements],
             estimates=[group.elements.get(e.code) for e in v.questionnaire.elements],
             targets=[targets.elements.get(e.code) if targets else None for e in v.questionnaire.elements],
@@ -98,7 +98,7 @@ def criteria():
         rows = sorted(((c, group.criteria.get(c.code)) for c in v.questionnaire.criteria),
                       key=lambda item: (item[1] is None or item[1].value is None,
                                         item[1].value if item[1] is not None and item[1].value is not None else 0))
-        chart = D.cached(v, "chart:criteria", lambda _rows: charts.criteria_chart(
+        chart = D.derived(v, "chart:criteria", lambda: charts.criteria_chart(
             names=[c.code for c, _ in rows], estimates=[e for _, e in rows],
             title="Các tiêu chí, từ thấp đến cao (khoảng tin cậy 95 %)"))
     return _page("criteria.html", v, group=group, rows=rows, chart=chart)
@@ -117,7 +117,7 @@ def trend():
     if groups:
         series = [("Chỉ số SIPAS", [g.general for g in groups])] if v.questionnaire.general else []
         series.append(("Chỉ số tổng hợp", [g.overall for g in groups]))
-        chart = D.cached(v, "chart:trend", lambda _rows: charts.trend_chart(
+        chart = D.derived(v, "chart:trend", lambda: charts.trend_chart(
             periods=[g.keys["period"] for g in groups], series=series, target=target,
             title="Diễn biến theo kỳ (dải: khoảng tin cậy 95 %)"))
     return _page("trend.html", v, groups=groups, latest=info["latest"], chart=chart, target=target)
@@ -134,11 +134,11 @@ def units():
     if groups:
         series = [("Chỉ số SIPAS", [g.general for g in groups])] if v.questionnaire.general else []
         series.append(("Chỉ số tổng hợp", [g.overall for g in groups]))
-        chart = D.cached(v, "chart:units", lambda _rows: charts.units_chart(
+        chart = D.derived(v, "chart:units", lambda: charts.units_chart(
             names=[names.get(g.keys["unit"], g.keys["unit"]) for g in groups], series=series, targets=[],
             lang="vi", title="Các đơn vị (khoảng tin cậy 95 %; chấm rỗng: chưa đủ dữ liệu)"))
     if ranking is not None and ranking.funnel is not None:
-        funnel = D.cached(v, "chart:funnel", lambda _rows: charts.funnel_chart(
+        funnel = D.derived(v, "chart:funnel", lambda: charts.funnel_chart(
             fun=ranking.funnel, lang="vi", title="Biểu đồ phễu: chỉ số theo cỡ mẫu"))
     shrunk = {s.label: s for s in ranking.shrinkage.units} if ranking and ranking.shrinkage else {}
     return _page("units.html", v, groups=groups, names=names, chart=chart, funnel=funnel, shrunk=shrunk,
@@ -152,7 +152,7 @@ def priorities():
     info = D.importance(v)
     chart = None
     if info is not None and info.n:
-        chart = D.cached(v, "chart:ipa", lambda _rows: charts.ipa_chart(
+        chart = D.derived(v, "chart:ipa", lambda: charts.ipa_chart(
             priorities=info, lang="vi", title="Tầm quan trọng và kết quả của các tiêu chí"))
     texts = {c.code: c.text["vi"] for c in v.questionnaire.criteria}
     return _page("priorities.html", v, info=info, chart=chart, texts=texts)

@@ -95,11 +95,12 @@ def canonical(text: str) -> str:
 
 
 def _derived_key(purpose: str) -> bytes:
-    return _derive(current_app.config["SECRET_KEY"], purpose)
+    return derive_key(current_app.config["SECRET_KEY"], purpose)
 
 
 @functools.lru_cache(maxsize=64)
-def _derive(secret: str, purpose: str) -> bytes:
+def derive_key(secret: str, purpose: str) -> bytes:
+    """A key for one purpose, derived from the app's secret key (one secret, many keys)."""
     return hmac.new(secret.encode(), f"sipas:{purpose}".encode(), hashlib.sha256).digest()
 
 
@@ -217,7 +218,8 @@ def issue(*, unit: Unit, procedure: Procedure | None, questionnaire: str = "sipa
 def find(text: str) -> SurveyCode:
     """The stored code for a typed or scanned one; CodeError says why it cannot be used."""
     data = parse(text)
-    # One query: the form shows the unit and procedure and needs the questionnaire version.
+    # One query: staff pages and the API show the unit and procedure and the questionnaire
+    # version (the citizen's pages use lookup(), without the ORM).
     record = db.session.scalar(select(SurveyCode).filter_by(code_hash=code_hash(data)).options(
         joinedload(SurveyCode.unit), joinedload(SurveyCode.procedure), joinedload(SurveyCode.questionnaire_version)))
     if record is None:

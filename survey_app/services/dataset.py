@@ -50,6 +50,11 @@ def _version_ids(connection, questionnaire_id: str) -> list[int]:
         select(QuestionnaireVersion.id).where(QuestionnaireVersion.questionnaire_id == questionnaire_id)))
 
 
+def _count(connection, version_ids: list[int], *conditions: Any) -> int:
+    return int(connection.scalar(select(func.count()).select_from(Response)
+                                 .where(Response.questionnaire_version_id.in_(version_ids), *conditions)))
+
+
 def data_version(engine: Engine, questionnaire_id: str) -> DataVersion:
     """Row count and latest date of one questionnaire's responses.
 
@@ -59,23 +64,18 @@ def data_version(engine: Engine, questionnaire_id: str) -> DataVersion:
         ids = _version_ids(connection, questionnaire_id)
         if not ids:
             return DataVersion(0, None)
-        count = connection.scalar(
-            select(func.count()).select_from(Response).where(Response.questionnaire_version_id.in_(ids)))
+        count = _count(connection, ids)
         dates = [_date(connection.scalar(select(func.max(Response.submitted_on))
                                          .where(Response.questionnaire_version_id == i))) for i in ids]
     dates = [d for d in dates if d is not None]
-    return DataVersion(int(count), max(dates) if dates else None)
+    return DataVersion(count, max(dates) if dates else None)
 
 
 def count_before(engine: Engine, questionnaire_id: str, day: dt.date) -> int:
     """Responses to the questionnaire dated before ``day`` (a range of the same index)."""
     with engine.connect() as connection:
         ids = _version_ids(connection, questionnaire_id)
-        if not ids:
-            return 0
-        return int(connection.scalar(
-            select(func.count()).select_from(Response)
-            .where(Response.questionnaire_version_id.in_(ids), Response.submitted_on < day)))
+        return _count(connection, ids, Response.submitted_on < day) if ids else 0
 
 
 def current_version(engine: Engine, questionnaire_id: str) -> DataVersion:

@@ -29,22 +29,24 @@ from sqlalchemy import Engine
 log = logging.getLogger(__name__)
 
 _MAGIC = b"sipas-frame-1\n"
+_WRITER = "sipas-snapshot"  # the name of the threads that write in the background
 _DIGEST = hashlib.sha256().digest_size
 
 
 class SnapshotStore:
-    def __init__(self, directory: Path, secret: bytes) -> None:
+    def __init__(self, directory: Path, key: bytes) -> None:
         self.directory = directory
-        self._key = hmac.new(secret, b"sipas dashboard snapshots", hashlib.sha256).digest()
+        self._key = key
         self._writing = threading.Lock()
 
     @classmethod
     def for_app(cls, app) -> SnapshotStore:
+        from .codes import derive_key
+
         store = app.extensions.get("sipas_snapshots")
         if store is None:
-            secret = app.config["SECRET_KEY"]
-            secret = secret.encode() if isinstance(secret, str) else bytes(secret)
-            store = app.extensions["sipas_snapshots"] = cls(Path(app.config["SIPAS_DATA_DIR"]) / "cache", secret)
+            key = derive_key(app.config["SECRET_KEY"], "dashboard-snapshots")
+            store = app.extensions["sipas_snapshots"] = cls(Path(app.config["SIPAS_DATA_DIR"]) / "cache", key)
         return store
 
     def path(self, engine: Engine, questionnaire_id: str) -> Path:
@@ -105,7 +107,14 @@ class SnapshotStore:
             except OSError as exc:
                 log.warning("dashboard snapshot not saved (%s); the next start loads from the database", exc)
 
-        threading.Thread(target=run, name="sipas-snapshot", daemon=True).start()
+        threading.Thread(target=run, name=_WRITER, daemon=True).start()
 
     def _sign(self, body: bytes) -> bytes:
         return hmac.new(self._key, body, hashlib.sha256).digest()
+
+
+def wait_for_writes() -> None:
+    """Return once every snapshot being written in the background is on disk."""
+    for thread in threading.enumerate():
+        if thread.name == _WRITER:
+            thread.join()

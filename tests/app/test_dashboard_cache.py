@@ -40,14 +40,6 @@ def fresh(app) -> pd.DataFrame:
         return analysis.load_database(db.engine, questionnaire="sipas-2023")
 
 
-def wait_for_snapshots() -> None:
-    import threading
-
-    for thread in threading.enumerate():
-        if thread.name == "sipas-snapshot":
-            thread.join()
-
-
 def backdate(app, days: int) -> None:
     """Date every stored response ``days`` ago (as if the cache had been filled back then)."""
     from sqlalchemy import update
@@ -94,7 +86,7 @@ def test_a_restarted_process_starts_from_the_snapshot(app, loads):
     store_random_answers(app, count=5, seed=7)
     backdate(app, 2)
     before = frame(app)
-    wait_for_snapshots()
+    snapshots.wait_for_writes()
     saved = list(snapshots.SnapshotStore.for_app(app).directory.glob("*.frame"))
     assert len(saved) == 1 and saved[0].stat().st_mode & 0o077 == 0
     dataset.cache.clear()  # a new process
@@ -108,7 +100,7 @@ def test_a_restarted_process_starts_from_the_snapshot(app, loads):
 def test_a_tampered_snapshot_is_ignored(app, loads, caplog):
     store_random_answers(app, count=3, seed=9)
     frame(app)
-    wait_for_snapshots()
+    snapshots.wait_for_writes()
     [path] = snapshots.SnapshotStore.for_app(app).directory.glob("*.frame")
     blob = bytearray(path.read_bytes())
     blob[-5] ^= 0xFF
@@ -133,7 +125,7 @@ def test_snapshots_can_be_switched_off(app, make_app, loads):
     app = make_app(SIPAS_DASHBOARD_SNAPSHOTS=False)  # the same database, its organisation seeded
     store_random_answers(app, count=2, seed=11)
     frame(app)
-    wait_for_snapshots()
+    snapshots.wait_for_writes()
     assert not list(snapshots.SnapshotStore.for_app(app).directory.glob("*.frame"))
 
 
