@@ -141,3 +141,17 @@ def test_the_app_runs_blas_on_one_thread(app):
 
     pools = [info for info in threadpool_info() if info["user_api"] == "blas"]
     assert pools and all(info["num_threads"] == 1 for info in pools)
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_each_server_worker_fills_its_cache_when_it_loads_the_app(make_app, monkeypatch, warm):
+    from gunicorn.app.base import BaseApplication
+
+    from survey_app.commands import server
+
+    app = make_app(SIPAS_WARM_DASHBOARD=warm)
+    loaded, warmed = [], []
+    monkeypatch.setattr(dataset, "warm_in_background", warmed.append)
+    monkeypatch.setattr(BaseApplication, "run", lambda self: loaded.append(self.load()))  # what a worker does
+    server.run_gunicorn(lambda: app, host="127.0.0.1", port=8000, workers=1, threads=1)
+    assert loaded == [app] and warmed == ([app] if warm else [])
