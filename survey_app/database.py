@@ -6,11 +6,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, bindparam, event, select
 from sqlalchemy.engine import make_url
 
 import questionnaires
 
+from . import rawsql
 from .extensions import db
 from .models import QuestionnaireVersion
 
@@ -98,13 +99,18 @@ def questionnaire_version(key: str) -> QuestionnaireVersion:
     return found
 
 
+_CONTENT = rawsql.Statement(
+    select(QuestionnaireVersion.content).where(QuestionnaireVersion.id == bindparam("version_id")))
+
+
 def stored_questionnaire(version_id: int, qid: str, version: int, sha: str) -> questionnaires.Questionnaire:
     """The questionnaire as stored in the database snapshot (what respondents answered),
     given the snapshot's id and identity; its text is read only when this process has not
     parsed that version yet."""
     key = (qid, version, sha)
     if key not in _snapshots:
-        content = db.session.get(QuestionnaireVersion, version_id).content
+        # On the citizen's one connection (rawsql.py), not a second one from the ORM session.
+        [(content,)] = rawsql.connection().rows(_CONTENT, version_id=version_id)
         _snapshots[key] = questionnaires.load_text(content, f"database snapshot {qid}@{version}")
     return _snapshots[key]
 

@@ -319,6 +319,31 @@ def usable(record: SurveyCode | CodeInfo, now: dt.datetime | None = None) -> Non
         raise CodeError(CodeProblem.EXPIRED)
 
 
+@dataclass(frozen=True)
+class _State:
+    kind: str
+    status: str
+    expires_at: dt.datetime | None
+
+
+_STATE = rawsql.Statement(select(SurveyCode.kind, SurveyCode.status, SurveyCode.expires_at)
+                          .where(SurveyCode.id == bindparam("code_id")))
+
+
+def refusal(code_id: int, now: dt.datetime) -> CodeError:
+    """Why a code could not be burned, read on the request's own connection: the citizen's
+    path holds one pooled connection at a time (a second one per request, taken while the
+    first was held, starved the pool when fifty submissions of one code raced)."""
+    rows = rawsql.connection().rows(_STATE, code_id=code_id)
+    if not rows:  # the database was replaced (restored) under this process
+        return CodeError(CodeProblem.UNKNOWN)
+    try:
+        usable(_State(*rows[0]), now)
+    except CodeError as exc:
+        return exc
+    return CodeError(CodeProblem.ANSWERED)  # another submission got it first
+
+
 # Burning single-use codes: the conditional UPDATE is what makes simultaneous submissions
 # store exactly one response (the loser changes no row). Complete it with burn_where().
 BURN = update(SurveyCode).values(status=CodeStatus.ANSWERED.value)

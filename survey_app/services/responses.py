@@ -17,7 +17,6 @@ from sqlalchemy import Engine
 from questionnaires import Questionnaire
 
 from .. import group_commit, rawsql
-from ..extensions import db
 from ..models import CHOICE_FIELDS, CodeKind, SurveyCode, random_id, utcnow
 from . import codes, unlink
 from . import response_sql as sql
@@ -180,11 +179,7 @@ def store(record: SurveyCode | codes.CodeInfo, q: Questionnaire, submission: Sub
     else:
         stored = group_commit.write(_write_together, _bound(connection.engine, rows))
     if not stored:
-        refreshed = db.session.get(SurveyCode, record.id, populate_existing=True)
-        if refreshed is None:  # the database was replaced (restored) under this process
-            raise codes.CodeError(codes.CodeProblem.UNKNOWN)
-        codes.usable(refreshed, now)  # raises the precise reason
-        raise codes.CodeError(codes.CodeProblem.ANSWERED)
+        raise codes.refusal(record.id, now)  # the precise reason
     unlink.after_submission()
     return str(rows.response["id"])
 

@@ -135,3 +135,20 @@ def test_one_code_twice_in_one_batch_is_stored_once(app):
     assert len(_stored(app)[0]) == 1
     with app.app_context():
         assert db.session.scalar(select(SurveyCode.status)) == "answered"
+
+
+def test_the_citizens_path_holds_one_pooled_connection_at_a_time(app, make_app, monkeypatch):
+    """A second connection per request, taken while the first is held, starves the pool: fifty
+    submissions racing for one code timed out into 500s. With a pool of one connection, a
+    fresh process (the questionnaire read from the database) and a refused burn still work."""
+    from survey_app import database
+
+    one = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0, "pool_timeout": 1})
+    monkeypatch.setattr(database, "_snapshots", {})
+    voided, fresh = issue_codes(one, count=2)
+    client = one.test_client()
+    token = csrf_token(client.get(f"/s/{voided}").get_data(as_text=True))
+    with one.app_context():
+        codes.void_codes([codes.find(voided)], actor="test")
+    assert client.post(f"/s/{voided}", data={**full_answers(), "csrf_token": token}).status_code == 410
+    assert _answer(client, fresh, full_answers()).status_code == 303
