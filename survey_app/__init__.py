@@ -16,10 +16,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .blas import limit_blas_threads
     from .database import configure_sqlite, ensure_sqlite_directory
     from .extensions import csrf, db, login_manager
+    from .public import fast
     from .web import register
 
     app = Flask(__name__)
     app.config.from_mapping(configuration.build(config))
+    fast.install(app)  # inside ProxyFix: it sees the request as the view would
     if app.config["SIPAS_TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

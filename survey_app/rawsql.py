@@ -13,6 +13,7 @@ hold a comment or a code's hash.
 from __future__ import annotations
 
 import contextlib
+import operator
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,14 @@ class _Compiled:
                 merged[name] = process(merged[name])
         return merged if self.order is None else tuple(merged[name] for name in self.order)
 
+    def params_many(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        """:meth:`params` for many rows; a plain pick by position when no value needs its
+        type's conversion (an answer is text, text and a small integer)."""
+        if self.binds or self.defaults or self.order is None or len(self.order) < 2:
+            return [self.params(row) for row in rows]
+        pick = operator.itemgetter(*self.order)
+        return [pick(row) for row in rows]
+
     def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
         return tuple(value if process is None or value is None else process(value)
                      for process, value in zip(self.results, raw, strict=True))
@@ -92,6 +101,10 @@ class Statement:
         """The DB-API parameters for ``values``, types converted: rows prepared ahead of
         :meth:`Connection.insert_rows` (``bound=True``), say before taking a lock."""
         return self.compiled(engine).params(values)
+
+    def bind_many(self, engine: Engine, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        """:meth:`bind` for each of ``rows``."""
+        return self.compiled(engine).params_many(rows)
 
     def _result_types(self) -> list[Any]:
         if isinstance(self.statement, UpdateBase):  # INSERT, UPDATE or DELETE ... RETURNING
@@ -134,7 +147,7 @@ class Connection:
         multi-row INSERT per 500 rows, one step of SQLite where executemany takes one (and
         one wait for the GIL) per row; otherwise with executemany."""
         compiled = statement.compiled(self.engine)
-        params = rows if bound else [compiled.params(row) for row in rows]
+        params = rows if bound else compiled.params_many(rows)
         if compiled.row_values is None:
             self._execute(compiled.sql, params, many=True)
             return

@@ -77,19 +77,29 @@ def _register_errors(app: Flask) -> None:
         return error_page(500, "err_server")
 
 
+# On every response. No page sends a Referer: a code in a URL never leaks to another site.
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CSP), ("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+)
+HSTS = ("Strict-Transport-Security", "max-age=31536000")
+
+
+def citizen_path(path: str) -> bool:
+    """A page whose URL may hold a code, or that follows one: never cached."""
+    return path.startswith(("/s", "/S", "/thanks"))
+
+
 def _register_headers(app: Flask) -> None:
     @app.after_request
     def security_headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        # No page sends a Referer: a code in a URL never leaks to another site.
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        if request.path.startswith(("/s", "/S", "/thanks")):
+        for name, value in SECURITY_HEADERS:
+            headers.setdefault(name, value)
+        if citizen_path(request.path):
             headers.setdefault("Cache-Control", "no-store")
         if app.config.get("SESSION_COOKIE_SECURE"):
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+            headers.setdefault(*HSTS)
         return response
 
 

@@ -56,14 +56,33 @@ def survey_page(q: Questionnaire, *, unit_name: str, procedure_name: str | None,
                 values: dict[str, str] | None = None, errors: dict[str, tuple[str, str]] | None = None,
                 status: int = 200) -> Response:
     """The form for one code; with ``values`` or ``errors``, as refused (kept answers, messages)."""
-    strings = {"unit_name": unit_name, "token": token, "action": action, "here": request.path}
-    if procedure_name:
-        strings["procedure_name"] = procedure_name
+    strings = _strings(unit_name, procedure_name, token, action, request.path)
     context = {"q": q, "values": values or {}, "errors": errors or {}, "procedure_name": None}
     if values or errors:
         return Response(render_template(TEMPLATE, **{**context, **strings}), status, mimetype="text/html")
-    key = (q.key, q.sha256, current_lang(), bool(procedure_name), request.script_root)
+    key = _key(q, current_lang(), procedure_name, request.script_root)
     skeleton = _skeletons.get(key)
     if skeleton is None:
         skeleton = _skeletons[key] = Skeleton.render(TEMPLATE, **{**context, **dict.fromkeys(strings, _SLOT)})
     return Response(skeleton.fill(**strings), status, mimetype="text/html")
+
+
+def fresh_form(q: Questionnaire, *, lang: str, root: str, unit_name: str, procedure_name: str | None, token: str,
+               action: str, here: str) -> bytes | None:
+    """The fresh form's bytes when this process has rendered its skeleton already, else None
+    (rendering needs Flask's request context: see fast.py)."""
+    skeleton = _skeletons.get(_key(q, lang, procedure_name, root))
+    if skeleton is None:
+        return None
+    return skeleton.fill(**_strings(unit_name, procedure_name, token, action, here))
+
+
+def _key(q: Questionnaire, lang: str, procedure_name: str | None, root: str) -> tuple[str, str, str, bool, str]:
+    return (q.key, q.sha256, lang, bool(procedure_name), root)
+
+
+def _strings(unit_name: str, procedure_name: str | None, token: str, action: str, here: str) -> dict[str, str]:
+    strings = {"unit_name": unit_name, "token": token, "action": action, "here": here}
+    if procedure_name:
+        strings["procedure_name"] = procedure_name
+    return strings

@@ -1,14 +1,15 @@
 """The citizen's pages: type a code, answer the questionnaire, thank-you.
 
-No login, no cookies beyond the session that CSRF needs, no JavaScript required.
+No login, no cookies (the form's CSRF token is bound to the code: form_token.py), no
+JavaScript required. The fresh form and a valid answer are usually served by fast.py in
+front of this view, which answers everything else.
 """
 
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
-from flask_wtf.csrf import generate_csrf
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from limits import parse as parse_limit
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
@@ -21,6 +22,7 @@ from ..models import CodeKind
 from ..services import codes, responses
 from ..services.codes import CodeError, CodeProblem
 from ..web import error_page
+from . import form_token
 from .page import survey_page
 
 bp = Blueprint("public", __name__)
@@ -78,6 +80,7 @@ def enter():
 
 # Upper-case URLs let the QR code use its compact alphanumeric mode; url_for builds the
 # first rule registered (the lower decorator), so links stay lower-case.
+@csrf.exempt  # the form carries its own token, bound to the code (form_token)
 @bp.route("/S/<code>", methods=["GET", "POST"])
 @bp.route("/s/<code>", methods=["GET", "POST"])
 def survey(code: str):
@@ -91,9 +94,8 @@ def survey(code: str):
     values: dict[str, str] = {}
     errors: dict[str, tuple[str, str]] = {}
     if request.method == "POST":
-        if not g.get("csrf_valid"):  # CSRFProtect checks every POST before the view runs
-            csrf.protect()
         values = request.form.to_dict()
+        form_token.check(record.id, values.pop(form_token.FIELD, None), request.headers.get("Sec-Fetch-Site"))
         if values.get("website"):  # honeypot: people never see this field
             log.info("honeypot field filled; submission refused")
             return error_page(400, "err_bad_request")
@@ -111,8 +113,9 @@ def survey(code: str):
                 codes.forget(code)  # answered, or no longer answerable: ask the database next time
             return redirect(url_for("public.thanks", lang=current_lang()), 303)
         errors = result.errors
-    return survey_page(q, unit_name=record.unit_name, procedure_name=record.procedure_name, token=generate_csrf(),
-                       action=url_for("public.survey", code=code.upper()), values=values, errors=errors,
+    return survey_page(q, unit_name=record.unit_name, procedure_name=record.procedure_name,
+                       token=form_token.issue(record.id), action=url_for("public.survey", code=code.upper()),
+                       values=values, errors=errors,
                        status=400 if errors else 200)
 
 

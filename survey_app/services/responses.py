@@ -209,7 +209,7 @@ def _bound(engine: Engine, rows: _Stored) -> _Stored:
     """The rows as DB-API parameters: converted here, not under the write lock."""
     return dataclasses.replace(
         rows, response=sql.INSERT_RESPONSE.bind(engine, rows.response),
-        answers=[sql.INSERT_ANSWER.bind(engine, answer) for answer in rows.answers],
+        answers=sql.INSERT_ANSWER.bind_many(engine, rows.answers),
         comment=sql.INSERT_COMMENT.bind(engine, rows.comment) if rows.comment else None)
 
 
