@@ -44,6 +44,9 @@ DEFAULTS: dict[str, Any] = {
     # restarted server need not re-read every answer, and fill each worker's cache at start.
     "SIPAS_DASHBOARD_SNAPSHOTS": True,
     "SIPAS_WARM_DASHBOARD": True,
+    # Database connections each process keeps open (0: `sipas serve --threads` + 2, else 10).
+    # Fewer than the server's threads and the rest are opened and closed per request.
+    "SIPAS_DB_POOL_SIZE": 0,
 }
 
 # Parse an environment string according to the default's type.
@@ -75,6 +78,20 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         if name in environ and environ[name] != "":
             values[name] = _coerce(name, environ[name], default)
     return values
+
+
+def engine_options(url: str, pool_size: int) -> dict[str, Any]:
+    if pool_size < 0:
+        raise ConfigError(f"SIPAS_DB_POOL_SIZE={pool_size}: must be 0 (automatic) or more")
+    pool_size = pool_size or 10
+    # A server connection can die under a pooled connection (restart, failover): test it at
+    # checkout. A SQLite file cannot, and the test would cost every request a query.
+    options: dict[str, Any] = {"pool_pre_ping": not url.startswith("sqlite")}
+    if url.startswith("sqlite") and (":memory:" in url or url.rstrip("/") == "sqlite:"):
+        return options  # one in-memory database: SQLAlchemy's own single-connection pool
+    # Each thread holds at most one connection at a time; kept open, not reopened: a new
+    # PostgreSQL connection costs a process on the server, a new SQLite one its pragmas.
+    return {**options, "pool_size": pool_size, "max_overflow": pool_size}
 
 
 def secret_key(data_dir: Path) -> str:
@@ -118,7 +135,5 @@ def build(test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
     values.setdefault(
         "SESSION_COOKIE_SECURE", values["SIPAS_PUBLIC_URL"].startswith("https://")
     )
-    # A server connection can die under a pooled connection (restart, failover): test it at
-    # checkout. A SQLite file cannot, and the test would cost every request a query.
-    values.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": not url.startswith("sqlite")})
+    values.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(url, values["SIPAS_DB_POOL_SIZE"]))
     return values

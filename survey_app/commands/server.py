@@ -84,6 +84,7 @@ def _serve_options(func):
 @click.pass_context
 def serve_command(ctx: click.Context, host: str, port: int, workers: int, threads: int) -> None:
     """Serve sipas with gunicorn (production server)."""
+    _pool_for(threads)
     info = ctx.ensure_object(ScriptInfo)
     app = info.load_app()
     with app.app_context():
@@ -91,6 +92,13 @@ def serve_command(ctx: click.Context, host: str, port: int, workers: int, thread
         db.engine.dispose()  # workers are forked: they must not share the master's connection
     click.echo(f"sipas serving on http://{host}:{port} (public URL {app.config['SIPAS_PUBLIC_URL']})")
     run_gunicorn(info.create_app or (lambda: app), host=host, port=port, workers=workers, threads=threads)
+
+
+def _pool_for(threads: int) -> None:
+    """Workers build their apps from the environment: size their connection pools to the
+    threads unless SIPAS_DB_POOL_SIZE says otherwise."""
+    if os.environ.get("SIPAS_DB_POOL_SIZE", "0") in ("", "0"):
+        os.environ["SIPAS_DB_POOL_SIZE"] = str(threads + 2)
 
 
 @click.command("demo")
@@ -102,6 +110,7 @@ def demo_command(ctx: click.Context, host: str, port: int, threads: int, no_serv
     """Set up a demo department with users, codes and months of responses, then serve it."""
     from ..demo import seed_demo
 
+    _pool_for(threads)
     # QR codes must point at this server unless the operator said otherwise; the
     # environment carries it into the gunicorn workers too.
     if not os.environ.get("SIPAS_PUBLIC_URL"):

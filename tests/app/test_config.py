@@ -65,4 +65,26 @@ def test_connections_are_pinged_at_checkout_except_on_sqlite(tmp_path):
     sqlite = config.build({**base, "SIPAS_DATABASE_URL": "sqlite://"})
     assert sqlite["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": False}
     postgres = config.build({**base, "SIPAS_DATABASE_URL": "postgresql+psycopg://u@h/db"})
-    assert postgres["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True}
+    assert postgres["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+
+
+def test_the_pool_keeps_a_connection_per_server_thread(tmp_path, monkeypatch):
+    """Fewer pooled connections than threads and the others are opened and closed on every
+    request (on PostgreSQL a server process each): `sipas serve` sizes the pool to its
+    threads unless SIPAS_DB_POOL_SIZE says otherwise."""
+    from survey_app.commands.server import _pool_for
+
+    base = {"SIPAS_DATA_DIR": str(tmp_path), "SIPAS_SECRET_KEY": "k"}
+    for url in (f"sqlite:///{tmp_path / 'x.sqlite'}", "postgresql+psycopg://u@h/db"):
+        options = config.build({**base, "SIPAS_DATABASE_URL": url})["SQLALCHEMY_ENGINE_OPTIONS"]
+        assert (options["pool_size"], options["max_overflow"]) == (10, 10)
+    monkeypatch.delenv("SIPAS_DB_POOL_SIZE", raising=False)
+    _pool_for(16)
+    assert config.from_environment()["SIPAS_DB_POOL_SIZE"] == 18
+    options = config.build({**base, "SIPAS_DATABASE_URL": "postgresql+psycopg://u@h/db"})["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["pool_size"] == 18
+    monkeypatch.setenv("SIPAS_DB_POOL_SIZE", "4")
+    _pool_for(16)
+    assert config.from_environment()["SIPAS_DB_POOL_SIZE"] == 4
+    with pytest.raises(config.ConfigError, match="SIPAS_DB_POOL_SIZE"):
+        config.build({**base, "SIPAS_DB_POOL_SIZE": -1})
