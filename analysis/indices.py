@@ -158,7 +158,7 @@ def _check_columns(df: pd.DataFrame, q: Questionnaire, by: tuple[str, ...], need
     for option, name in design.items():
         if name is not None and name not in df.columns:
             raise ValueError(f"{option}: column '{name}' is missing")
-    if "questionnaire" in df.columns:
+    if "questionnaire" in df.columns and not _all_equal(df["questionnaire"], q.id):
         # The distinct ids (in order of appearance), not a string per row: a million rows.
         other = [v for v in pd.unique(df["questionnaire"].dropna()) if str(v) != q.id]
         if other:
@@ -166,6 +166,15 @@ def _check_columns(df: pd.DataFrame, q: Questionnaire, by: tuple[str, ...], need
                 f"questionnaire: the data are answers to '{other[0]}', but the analysis "
                 f"uses '{q.id}'; name the right questionnaire"
             )
+
+
+def _all_equal(column: pd.Series, value: str) -> bool:
+    """Whether every row holds ``value`` (one comparison pass: equal strings loaded from the
+    database are one object, so this costs a tenth of hashing them)."""
+    try:
+        return bool((column.to_numpy(dtype=object) == value).all())
+    except (TypeError, ValueError):
+        return False
 
 
 def analyze(

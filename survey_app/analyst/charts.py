@@ -3,7 +3,11 @@ Each chart is shown with a table of its numbers beside it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import matplotlib
@@ -11,18 +15,67 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from analysis.report.charts import (  # noqa: E402  (shared with the plan report)
-    _STYLE,
-    OKABE_ITO,
-    _pct_axis,
-    _svg,
-    elements_chart,
-    funnel_chart,
-    ipa_chart,
-    units_chart,
-)
+from analysis.priorities import Priorities  # noqa: E402
+from analysis.report import charts as _report  # noqa: E402  (shared with the plan report)
+from analysis.report.charts import _STYLE, OKABE_ITO, _pct_axis, _svg, funnel_chart  # noqa: E402
+from analysis.results import Estimate  # noqa: E402
 
 __all__ = ["criteria_chart", "elements_chart", "funnel_chart", "ipa_chart", "trend_chart", "units_chart"]
+
+# Drawing a chart takes 0.1-0.4 s, and a new response changes the indices of a large sample
+# only in far decimals: a chart is drawn again only when what it draws changes in its first
+# five significant digits (an index by a thousandth of a point: a hundredth of a pixel).
+_DRAWN_DIGITS = 5
+_drawings: OrderedDict[tuple, str] = OrderedDict()
+_drawings_lock = threading.Lock()
+
+
+class _NotDrawable(Exception):
+    """An argument of a kind whose drawn content this module does not know."""
+
+
+def _drawn(value: Any) -> Any:
+    """What a chart draws of ``value``: estimates as their index, interval and flag, numbers
+    to the thousandth of a point."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return float(f"{value:.{_DRAWN_DIGITS}g}") if math.isfinite(value) else str(value)
+    if isinstance(value, Estimate):
+        return ("estimate", _drawn(value.value), _drawn(value.ci), value.flag)
+    if isinstance(value, Priorities):  # what ipa_chart draws (not the counts)
+        return ("priorities", value.measure, _drawn(value.importance_cut), _drawn(value.performance_cut),
+                tuple((c.code, c.quadrant, _drawn(c.importance), _drawn(c.shapley), _drawn(c.performance))
+                      for c in value.criteria))
+    if isinstance(value, list | tuple):
+        return tuple(_drawn(item) for item in value)
+    raise _NotDrawable(type(value).__name__)
+
+
+def _by_drawing(chart: Callable[..., str]) -> Callable[..., str]:
+    @functools.wraps(chart)
+    def drawn(**kwargs: Any) -> str:
+        try:
+            key = (chart.__name__, tuple(sorted((name, _drawn(value)) for name, value in kwargs.items())))
+        except _NotDrawable:
+            return chart(**kwargs)
+        with _drawings_lock:
+            if key in _drawings:
+                _drawings.move_to_end(key)
+                return _drawings[key]
+        svg = chart(**kwargs)
+        with _drawings_lock:
+            _drawings[key] = svg
+            while len(_drawings) > 64:
+                _drawings.popitem(last=False)
+        return svg
+
+    return drawn
+
+
+elements_chart = _by_drawing(_report.elements_chart)
+units_chart = _by_drawing(_report.units_chart)
+ipa_chart = _by_drawing(_report.ipa_chart)
 
 
 def criteria_chart(*, names: Sequence[str], estimates: Sequence[Any], title: str, lang: str = "vi") -> str:
@@ -31,6 +84,7 @@ def criteria_chart(*, names: Sequence[str], estimates: Sequence[Any], title: str
                        targets=[], lang=lang, title=title)
 
 
+@_by_drawing
 def trend_chart(*, periods: Sequence[str], series: Sequence[tuple[str, Sequence[Any]]], target: float | None,
                 title: str, lang: str = "vi") -> str:
     """Indices by period with a shaded CI band per series and the plan target as a line."""
