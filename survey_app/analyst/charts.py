@@ -15,17 +15,19 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from analysis.compare import Funnel  # noqa: E402
 from analysis.priorities import Priorities  # noqa: E402
 from analysis.report import charts as _report  # noqa: E402  (shared with the plan report)
-from analysis.report.charts import _STYLE, OKABE_ITO, _pct_axis, _svg, funnel_chart  # noqa: E402
+from analysis.report.charts import _STYLE, OKABE_ITO, _pct_axis, _svg  # noqa: E402
 from analysis.results import Estimate  # noqa: E402
 
 __all__ = ["criteria_chart", "elements_chart", "funnel_chart", "ipa_chart", "trend_chart", "units_chart"]
 
-# Drawing a chart takes 0.1-0.4 s, and a new response changes the indices of a large sample
+# Drawing a chart takes 0.1-0.9 s, and a new response changes the indices of a large sample
 # only in far decimals: a chart is drawn again only when what it draws changes in its first
-# five significant digits (an index by a thousandth of a point: a hundredth of a pixel).
-_DRAWN_DIGITS = 5
+# four significant digits (an index by a hundredth of a point: a tenth of a pixel). The
+# table beside each chart always has the exact numbers.
+_DRAWN_DIGITS = 4
 _drawings: OrderedDict[tuple, str] = OrderedDict()
 _drawings_lock = threading.Lock()
 
@@ -43,6 +45,10 @@ def _drawn(value: Any) -> Any:
         return float(f"{value:.{_DRAWN_DIGITS}g}") if math.isfinite(value) else str(value)
     if isinstance(value, Estimate):
         return ("estimate", _drawn(value.value), _drawn(value.ci), value.flag)
+    if isinstance(value, Funnel):  # what funnel_chart draws
+        return ("funnel", _drawn(value.centre), tuple((name, _drawn(tuple(curve))) for name, curve in
+                                                    sorted(value.curve.items())),
+                tuple((p.label, _drawn(float(p.n)), _drawn(p.index), p.flag) for p in value.points))
     if isinstance(value, Priorities):  # what ipa_chart draws (not the counts)
         return ("priorities", value.measure, _drawn(value.importance_cut), _drawn(value.performance_cut),
                 tuple((c.code, c.quadrant, _drawn(c.importance), _drawn(c.shapley), _drawn(c.performance))
@@ -76,6 +82,7 @@ def _by_drawing(chart: Callable[..., str]) -> Callable[..., str]:
 elements_chart = _by_drawing(_report.elements_chart)
 units_chart = _by_drawing(_report.units_chart)
 ipa_chart = _by_drawing(_report.ipa_chart)
+funnel_chart = _by_drawing(_report.funnel_chart)
 
 
 def criteria_chart(*, names: Sequence[str], estimates: Sequence[Any], title: str, lang: str = "vi") -> str:

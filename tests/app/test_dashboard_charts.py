@@ -7,7 +7,7 @@ import pytest
 
 from analysis.results import Estimate
 from survey_app.analyst import charts
-from tests.support import store_random_answers
+from tests.support import ORG, store_random_answers
 
 
 @pytest.fixture
@@ -15,7 +15,7 @@ def drawings(monkeypatch) -> list[str]:
     """The report charts actually drawn (not served from the memory of drawings)."""
     drawn: list[str] = []
     monkeypatch.setattr(charts, "_drawings", type(charts._drawings)())
-    for name in ("elements_chart", "units_chart", "ipa_chart"):
+    for name in ("elements_chart", "units_chart", "ipa_chart", "funnel_chart"):
         real = getattr(charts._report, name)
 
         def recording(*, _real=real, _name=name, **kwargs):
@@ -39,7 +39,7 @@ def _elements(*values: float, **kwargs) -> str:
 def test_a_chart_is_drawn_once_for_what_it_draws(drawings):
     first = _elements(83.2, 74.5)
     assert _elements(83.2, 74.5, n=501) == first  # n and se are not drawn
-    assert _elements(83.20000004, 74.5) == first  # beyond the fifth significant digit
+    assert _elements(83.2004, 74.5) == first  # beyond the fourth significant digit
     assert drawings == ["elements_chart"]
     assert _elements(83.21, 74.5) != first
     assert _elements(83.2, 74.5, flag="insufficient data") != first  # drawn hollow
@@ -68,11 +68,13 @@ def test_pages_reuse_a_drawing_of_the_same_numbers(app, auth, drawings):
     """Another filter that selects the same answers (a date limit after the last answer) is
     computed again, and its chart is not drawn again; a new answer that moves the numbers is."""
     store_random_answers(app, count=40, seed=3)
+    store_random_answers(app, unit=ORG.other_section, count=40, seed=4)
     auth.login("analyst")
-    for path in ("/analyst/", "/analyst/priorities"):
+    for path in ("/analyst/", "/analyst/priorities", "/analyst/units"):
         assert auth.client.get(path).status_code == 200
         assert auth.client.get(path + "?to=2099-12-31").status_code == 200
-    assert sorted(drawings) == ["elements_chart", "ipa_chart"]
+    assert sorted(drawings) == ["elements_chart", "funnel_chart", "ipa_chart", "units_chart"]
+    drawings.clear()
     store_random_answers(app, count=40, seed=5)
     assert auth.client.get("/analyst/").status_code == 200
-    assert sorted(drawings) == ["elements_chart", "elements_chart", "ipa_chart"]
+    assert drawings == ["elements_chart"]
