@@ -84,6 +84,16 @@ def _nan_to_none(value: Any) -> Any:
 _BLOCK = 65_536
 
 
+# float32 holds whole numbers up to 2^24 exactly; a block's largest sum is rows × 16².
+_EXACT_IN_FLOAT32 = 16
+assert _BLOCK * _EXACT_IN_FLOAT32**2 <= 2**24
+
+
+def _small_whole_numbers(block: np.ndarray) -> bool:
+    """Whether every value is a whole number of magnitude at most 16 (scores are 1-5)."""
+    return bool(np.abs(block).max(initial=0.0) <= _EXACT_IN_FLOAT32 and np.array_equal(block, np.rint(block)))
+
+
 def pairwise_correlation(values: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """Weighted Pearson correlations over pairwise-complete rows.
 
@@ -113,12 +123,26 @@ def pairwise_correlation(values: np.ndarray, weights: np.ndarray | None = None) 
     # Sums over blocks of rows: at a million responses the temporaries of one pass would take
     # hundreds of megabytes; blocks of 64k rows stay in cache and reuse their memory.
     for start in range(0, x.shape[0], _BLOCK):
-        xb, wb = x[start:start + _BLOCK], w[start:start + _BLOCK, None]
+        xb = x[start:start + _BLOCK]
         present = ~np.isnan(xb)
-        m = present.astype(float)
         x0 = np.where(present, xb, 0.0)
+        if weights is None:
+            # Unit weights: Σ w is the count. Answer scores are small whole numbers, and then
+            # every sum of a block is a whole number below 2^24, which float32 holds exactly:
+            # single precision does the products in half the time with the same result.
+            kind = np.float32 if _small_whole_numbers(x0) else np.float64
+            m, x0 = present.astype(kind), x0.astype(kind, copy=False)
+            block_count = m.T @ m
+            count += block_count  # rows present in both columns, for the "two rows" rule
+            sw += block_count
+            sx += x0.T @ m  # [j, k]: Σ x_j over rows where j and k are present
+            sxx += (x0 * x0).T @ m  # [j, k]: Σ x_j² over those rows
+            sxy += x0.T @ x0  # [j, k]: Σ x_j x_k
+            continue
+        wb = w[start:start + _BLOCK, None]
+        m = present.astype(float)
         wx = x0 * wb
-        count += m.T @ m  # rows present in both columns (unweighted), for the "two rows" rule
+        count += m.T @ m
         sw += m.T @ (m * wb)  # Σ w over pairwise rows
         sx += wx.T @ m  # [j, k]: Σ w x_j over rows where j and k are present
         sxx += (wx * x0).T @ m  # [j, k]: Σ w x_j² over those rows
@@ -420,8 +444,10 @@ def priorities(
         w = np.ones(len(df))
 
     # Column-major: every step below works a criterion at a time, and filling a row-major
-    # matrix column by column took a second at a million rows.
-    scores = np.empty((len(df), len(criteria)), order="F")
+    # matrix column by column took a second at a million rows. Column 0 is for the target
+    # (filled below), so the correlations need no copy of the scores.
+    matrix = np.empty((len(df), len(criteria) + 1), order="F")
+    scores = matrix[:, 1:]
     for j, criterion in enumerate(criteria):
         col = _numeric(df, criterion.code)
         col[~_member(col, criterion.scale.values)] = np.nan  # out-of-scale = not answered
@@ -448,9 +474,8 @@ def priorities(
             target = np.where(answered > 0, np.nansum(scores, axis=1) / np.maximum(answered, 1),
                               np.nan)
 
-    matrix = np.empty((len(df), len(criteria) + 1), order="F")
-    matrix[:, 0], matrix[:, 1:] = target, scores
-    corr = pairwise_correlation(matrix, w)
+    matrix[:, 0] = target
+    corr = pairwise_correlation(matrix, None if weight is None else w)
     present = ~np.isnan(matrix)
     pair_n = (present[:, :1] & present[:, 1:]).sum(axis=0)
     importance = corr[0, 1:]
@@ -487,9 +512,12 @@ def priorities(
     for j, criterion in enumerate(criteria):
         answered = ~np.isnan(scores[:, j])
         sat = _member(scores[:, j], criterion.scale.satisfied)
-        n = int(answered.sum())
-        wsum = float(w[answered].sum())
-        p = float(w[sat].sum() / wsum) if wsum > 0 else math.nan
+        n = int(np.count_nonzero(answered))
+        if weight is None:  # unit weights: the sums are counts
+            wsum, wsat = float(n), float(np.count_nonzero(sat))
+        else:
+            wsum, wsat = float(w[answered].sum()), float(w[sat].sum())
+        p = wsat / wsum if wsum > 0 else math.nan
         perf.append(100.0 * p)
         cis.append(_wilson(p * n, n, confidence))
         ns.append(n)

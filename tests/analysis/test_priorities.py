@@ -107,6 +107,18 @@ def test_pairwise_correlation_equals_pandas():
     assert ours == pytest.approx(pd.DataFrame(data).corr().to_numpy(), abs=1e-12)
 
 
+@pytest.mark.parametrize("shift", [0.0, 0.5, 100.0])
+def test_scores_take_the_single_precision_path_with_the_same_result(shift):
+    """Whole-number scores are summed in float32 blocks (exact below 2^24); fractions and
+    large values in float64. Both give the result of unit weights summed in float64, to the
+    last bit, over several blocks."""
+    rng = np.random.default_rng(5)
+    data = rng.integers(1, 6, size=(150_000, 5)).astype(float) + shift
+    data[:, 2] += data[:, 0]  # correlated
+    data[rng.random(data.shape) < 0.2] = np.nan
+    assert np.array_equal(pairwise_correlation(data), pairwise_correlation(data, np.ones(len(data))), equal_nan=True)
+
+
 def test_weighted_correlation_equals_numpy_on_complete_rows():
     rng = np.random.default_rng(2)
     data = rng.normal(size=(100, 3))
