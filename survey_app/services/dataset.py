@@ -90,6 +90,22 @@ def current_version(engine: Engine, questionnaire_id: str) -> DataVersion:
     return memo[key]
 
 
+def compact(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its answer columns (whole numbers 1-5 or blank, and the same-day flag)
+    in float32, which holds them exactly in half the memory: a million responses take
+    about 120 MB less per worker, and the copy made when new responses arrive (fresh
+    memory, slow to touch on virtual machines) shrinks with it. A column that float32 would
+    not hold exactly stays as it is."""
+    narrowed = {}
+    for column in frame.columns:
+        values = frame[column].to_numpy()
+        if values.dtype == np.float64:
+            small = values.astype(np.float32)
+            if np.array_equal(small, values, equal_nan=True):
+                narrowed[column] = small
+    return frame.assign(**narrowed) if narrowed else frame
+
+
 def _store() -> SnapshotStore | None:
     if not has_app_context() or not current_app.config.get("SIPAS_DASHBOARD_SNAPSHOTS", True):
         return None
@@ -131,7 +147,7 @@ class ResponseCache:
             frame = self._grown(entry, engine, questionnaire_id, current)
             full = frame is None
             if full:
-                frame = analysis.load_database(engine, questionnaire=questionnaire_id)
+                frame = compact(analysis.load_database(engine, questionnaire=questionnaire_id))
             if len(frame) != current.count:  # a response arrived meanwhile: reload next time
                 current = DataVersion(len(frame), current.latest)
             entry.frame, entry.version = frame, current
@@ -145,7 +161,8 @@ class ResponseCache:
     def _restore(entry: _Entry, store: SnapshotStore, engine: Engine, questionnaire_id: str) -> None:
         saved = store.load(engine, questionnaire_id)
         if saved is not None:
-            entry.frame, version = saved
+            frame, version = saved
+            entry.frame = compact(frame)  # a snapshot from before float32 answers
             entry.version = DataVersion(*version)
             entry.snapshot_rows = len(entry.frame)
 
@@ -164,7 +181,7 @@ class ResponseCache:
         kept = entry.frame.iloc[:int(dates.searchsorted(np.datetime64(previous.latest), side="left"))]
         if count_before(engine, questionnaire_id, previous.latest) != len(kept):
             return None
-        recent = analysis.load_database(engine, questionnaire=questionnaire_id, date_from=previous.latest)
+        recent = compact(analysis.load_database(engine, questionnaire=questionnaire_id, date_from=previous.latest))
         return pd.concat([kept, recent], ignore_index=True) if len(kept) else recent
 
     def result(self, engine: Engine, questionnaire_id: str, key: Hashable,

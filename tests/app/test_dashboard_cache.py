@@ -36,8 +36,23 @@ def frame(app) -> pd.DataFrame:
 
 
 def fresh(app) -> pd.DataFrame:
+    """A full load, as the cache keeps it (answers in float32: see test_compact_is_exact)."""
     with app.app_context():
-        return analysis.load_database(db.engine, questionnaire="sipas-2023")
+        return dataset.compact(analysis.load_database(db.engine, questionnaire="sipas-2023"))
+
+
+def test_compact_is_exact(app):
+    """The cache keeps answers in float32, which holds whole numbers and blanks exactly: the
+    values are the full load's, and a column float32 cannot hold exactly keeps its type."""
+    store_random_answers(app, count=30, seed=2)
+    with app.app_context():
+        loaded = analysis.load_database(db.engine, questionnaire="sipas-2023")
+    kept = dataset.compact(loaded)
+    assert kept["TC1"].dtype == "float32" and kept["HL"].dtype == "float32"
+    assert kept.memory_usage(deep=True).sum() < loaded.memory_usage(deep=True).sum()
+    pd.testing.assert_frame_equal(kept.astype({c: "float64" for c in kept if kept[c].dtype == "float32"}), loaded)
+    odd = loaded.assign(weight=0.1)
+    assert dataset.compact(odd)["weight"].dtype == "float64"
 
 
 def backdate(app, days: int) -> None:
