@@ -45,9 +45,8 @@ def _drawn(value: Any) -> Any:
         return float(f"{value:.{_DRAWN_DIGITS}g}") if math.isfinite(value) else str(value)
     if isinstance(value, Estimate):
         return ("estimate", _drawn(value.value), _drawn(value.ci), value.flag)
-    if isinstance(value, Funnel):  # what funnel_chart draws
-        return ("funnel", _drawn(value.centre), tuple((name, _drawn(tuple(curve))) for name, curve in
-                                                    sorted(value.curve.items())),
+    if isinstance(value, Funnel):  # what funnel_chart draws; its limits follow from the centre
+        return ("funnel", value.method, _drawn(value.centre), _drawn(tuple(value.curve.get("n", ()))),
                 tuple((p.label, _drawn(float(p.n)), _drawn(p.index), p.flag) for p in value.points))
     if isinstance(value, Priorities):  # what ipa_chart draws (not the counts)
         return ("priorities", value.measure, _drawn(value.importance_cut), _drawn(value.performance_cut),
