@@ -14,7 +14,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from . import config as configuration
     from . import rawsql
     from .blas import limit_blas_threads
-    from .database import configure_sqlite, ensure_sqlite_directory
+    from .database import configure_sqlite, ensure_sqlite_directory, ping_idle_connections
     from .extensions import csrf, db, login_manager
     from .public import fast
     from .web import register
@@ -32,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     rawsql.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
+        ping_idle_connections(db.engine)
     # Before CSRF: the small public form must be refused (413) before anything parses it.
     app.before_request(_limit_public_body)
     csrf.init_app(app)

@@ -58,14 +58,14 @@ def test_create_app_uses_the_mapping(tmp_path):
     assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
 
-def test_connections_are_pinged_at_checkout_except_on_sqlite(tmp_path):
-    """A server can drop a pooled connection; a SQLite file cannot, and the ping would cost
-    every request a query."""
+def test_no_connection_is_pinged_at_every_checkout(tmp_path):
+    """SQLAlchemy's pre-ping costs every request a round trip; server connections are tested
+    only after sitting idle (tests/app/test_database.py::test_idle_connections_lost_*)."""
     base = {"SIPAS_DATA_DIR": str(tmp_path), "SIPAS_SECRET_KEY": "k"}  # no key file in the working directory
     sqlite = config.build({**base, "SIPAS_DATABASE_URL": "sqlite://"})
     assert sqlite["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": False}
     postgres = config.build({**base, "SIPAS_DATABASE_URL": "postgresql+psycopg://u@h/db"})
-    assert postgres["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+    assert postgres["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is False
 
 
 def test_the_pool_keeps_a_connection_per_server_thread(tmp_path, monkeypatch):

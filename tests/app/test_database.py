@@ -84,3 +84,45 @@ def test_changed_published_questionnaire_is_refused(backend_app):
         db.session.commit()
         with pytest.raises(ImmutableVersionError, match="raise|version = 2|immutable"):
             sync_questionnaires()
+
+
+def _terminate_backends(app) -> int:
+    """Kill the app's PostgreSQL connections from outside, as a restart or failover does."""
+    with app.app_context():
+        name = db.engine.url.database
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        rows = conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
+                            "AND pid <> pg_backend_pid()", (name,)).fetchall()
+    return len(rows)
+
+
+def test_idle_connections_lost_meanwhile_are_replaced_unseen(postgres_app, monkeypatch):
+    """Pooled connections killed while idle (a database restart at night) are found by a
+    ping at checkout and replaced: the citizen and the clerk see pages, not errors. Busy
+    connections are not pinged: that round trip cost a fifth of the survey throughput."""
+    import time
+
+    from survey_app import database
+
+    codes = issue_codes(postgres_app, count=3)
+    client = postgres_app.test_client()
+    pings: list[int] = []
+    with postgres_app.app_context():
+        dialect = db.engine.dialect
+    real_ping = dialect.do_ping
+    monkeypatch.setattr(dialect, "do_ping", lambda connection: pings.append(1) or real_ping(connection))
+    assert client.get(f"/s/{codes[0]}").status_code == 200
+    assert client.get(f"/s/{codes[0]}").status_code == 200
+    assert pings == [], "a connection in steady use is not pinged"
+    assert _terminate_backends(postgres_app) >= 1
+    later = time.monotonic() + 2 * database.IDLE_PING_SECONDS
+    monkeypatch.setattr(database.time, "monotonic", lambda: later)
+    page = client.get(f"/s/{codes[1]}")
+    assert page.status_code == 200, page.get_data(as_text=True)[:200]
+    assert pings, "an idle connection is pinged before it is lent"
+    token = csrf_token(page.get_data(as_text=True))
+    assert client.post(f"/s/{codes[1]}", data={**full_answers(), "csrf_token": token}).status_code == 303
