@@ -123,6 +123,8 @@ class FastSurvey:
             raise _StepAside
         raw = environ["wsgi.input"].read(int(length))
         environ["wsgi.input"] = io.BytesIO(raw)
+        if len(raw) != int(length):  # the client went away mid-body: never store a cut answer
+            raise _StepAside
         try:
             text = raw.decode()
         except UnicodeDecodeError as exc:

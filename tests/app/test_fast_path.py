@@ -196,3 +196,26 @@ def test_a_database_error_on_the_fast_path_is_the_views_503(app, views, monkeypa
     response = client.get(f"/s/{code}")
     assert response.status_code == 503 and "bận" in response.get_data(as_text=True)
     assert views == [f"GET /s/{code}?"]
+
+
+def test_a_body_cut_short_is_never_stored(app, views):
+    """A phone that loses its connection mid-upload leaves less than its Content-Length
+    (gunicorn then hands over what arrived): the view refuses it (400), and a comment cut in
+    half is not stored as if it were whole."""
+    from urllib.parse import urlencode
+
+    from werkzeug.test import EnvironBuilder
+
+    [code] = issue_codes(app)
+    _, token = _form(app.test_client(), code)
+    answers = {name: value for name, value in full_answers().items() if name != "comment"}
+    body = urlencode({"csrf_token": token, **answers, "comment": "Cán bộ hướng dẫn rất tận tình, chu đáo"}).encode()
+    environ = EnvironBuilder(method="POST", path=f"/s/{code}", data=body[:-10],  # the end of the comment
+                             content_type="application/x-www-form-urlencoded").get_environ()
+    environ["CONTENT_LENGTH"] = str(len(body))
+    statuses: list[str] = []
+    views.clear()
+    b"".join(app.wsgi_app(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+    assert statuses and statuses[0].startswith("400"), statuses
+    assert views == [f"POST /s/{code}?"]
+    assert _count(app, Response) == 0 and _count(app, Comment) == 0
