@@ -133,13 +133,8 @@ class Connection:
 
     def rows(self, statement: Statement, **values: Any) -> list[tuple[Any, ...]]:
         compiled = statement.compiled(self.engine)
-        _, rows = self._execute(compiled.sql, compiled.params(values), fetch=True)
+        rows = self._execute(compiled.sql, compiled.params(values), fetch=True)
         return [compiled.row(raw) for raw in rows]
-
-    def run(self, statement: Statement, **values: Any) -> int:
-        """Execute; returns the number of rows changed."""
-        compiled = statement.compiled(self.engine)
-        return self._execute(compiled.sql, compiled.params(values))[0]
 
     def insert_rows(self, statement: Statement, rows: Sequence[Any], *, bound: bool = False) -> None:
         """A one-row INSERT for many rows (mappings, or with ``bound`` what
@@ -192,8 +187,8 @@ class Connection:
         """A statement without parameters (transaction control)."""
         self._execute(sql, None)
 
-    def _execute(self, sql: str, params: Any, fetch: bool = False, many: bool = False) -> tuple[int, list[Any]]:
-        """(rows changed, rows fetched); plain DB-API calls, no context managers: this is
+    def _execute(self, sql: str, params: Any, fetch: bool = False, many: bool = False) -> list[Any]:
+        """The rows fetched (with ``fetch``); plain DB-API calls, no context managers: this is
         the hot path."""
         cursor = self._fairy.cursor()
         try:
@@ -203,7 +198,7 @@ class Connection:
                 cursor.execute(sql)
             else:
                 cursor.execute(sql, params)
-            return cursor.rowcount, cursor.fetchall() if fetch else []
+            return cursor.fetchall() if fetch else []
         except self._dbapi.Error as error:
             raise self._translate(error, sql, cursor) from error
         finally:

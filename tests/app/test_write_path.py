@@ -139,9 +139,9 @@ def test_raw_statements_raise_sqlalchemy_errors_without_their_parameters(notes):
     secret = "0912345678"
     with notes.app_context():
         connection = rawsql.connection()
-        connection.run(INSERT_NOTE, id=1, text="first")
+        connection.insert_rows(INSERT_NOTE, [{"id": 1, "text": "first"}])
         with pytest.raises(exc.IntegrityError) as raised:
-            connection.run(INSERT_NOTE, id=1, text=secret)
+            connection.insert_rows(INSERT_NOTE, [{"id": 1, "text": secret}])
         assert secret not in str(raised.value)
         assert connection.rows(NOTES_IN_ORDER) == [(1, "first")]  # the connection is still usable
         with pytest.raises(exc.DBAPIError):
