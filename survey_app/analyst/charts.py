@@ -38,7 +38,7 @@ class _NotDrawable(Exception):
 
 def _drawn(value: Any) -> Any:
     """What a chart draws of ``value``: estimates as their index, interval and flag, numbers
-    to the thousandth of a point."""
+    to ``_DRAWN_DIGITS`` significant digits."""
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):

@@ -120,11 +120,12 @@ def response_rate(v: View) -> Rate:
     if f.date_to:
         query = query.where(SurveyCode.issued_at < _utc_start(f.date_to + dt.timedelta(days=1)))
     counts = {status: int(n) for status, n in db.session.execute(query.group_by(SurveyCode.status))}
-    expired = db.session.scalar(query.with_only_columns(func.count()).where(
-        SurveyCode.status == CodeStatus.ISSUED.value, SurveyCode.expires_at < utcnow())) if counts.get(
-        CodeStatus.ISSUED.value) else 0
+    expired = 0
+    if counts.get(CodeStatus.ISSUED.value):
+        expired = int(db.session.scalar(query.with_only_columns(func.count()).where(
+            SurveyCode.status == CodeStatus.ISSUED.value, SurveyCode.expires_at < utcnow())))
     return Rate(issued=sum(counts.values()), answered=counts.get(CodeStatus.ANSWERED.value, 0),
-                voided=counts.get(CodeStatus.VOIDED.value, 0), expired=int(expired or 0))
+                voided=counts.get(CodeStatus.VOIDED.value, 0), expired=expired)
 
 
 def same_day_split(v: View) -> dict[str, Any] | None:

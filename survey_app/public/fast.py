@@ -22,7 +22,6 @@ from urllib.parse import parse_qsl
 
 from flask import Flask, g
 
-from ..database import stored_questionnaire
 from ..i18n import LANGS
 from ..models import CodeKind
 from ..services import codes, responses
@@ -78,7 +77,7 @@ class FastSurvey:
         with self.app.app_context():
             g.lang = lang
             record = _usable(code, remembered=False)
-            q = _questionnaire(record)
+            q = record.questionnaire()
             root = environ.get("SCRIPT_NAME", "")
             page = fresh_form(q, lang=lang, root=root, unit_name=record.unit_name,
                               procedure_name=record.procedure_name, token=form_token.issue(record.id),
@@ -102,12 +101,13 @@ class FastSurvey:
             if record.kind != CodeKind.SINGLE:  # counter posters have per-client rate limits: the view
                 raise _StepAside
             form_token.check(record.id, token, environ.get("HTTP_SEC_FETCH_SITE"))  # raises: the view's 400
-            result = responses.validate(_questionnaire(record), values)
+            q = record.questionnaire()
+            result = responses.validate(q, values)
             if not isinstance(result, responses.Submission):
                 raise _StepAside
             try:
                 # Nothing is stored when this raises: the view tries again and words the refusal.
-                responses.store(record, _questionnaire(record), result)
+                responses.store(record, q, result)
             finally:
                 codes.forget(code)
         location = f"{environ.get('SCRIPT_NAME', '')}/thanks?lang={lang}"
@@ -149,11 +149,6 @@ def _usable(code: str, *, remembered: bool) -> codes.CodeInfo:
     except CodeError as exc:
         raise _StepAside from exc
     return record
-
-
-def _questionnaire(record: codes.CodeInfo):
-    return stored_questionnaire(record.questionnaire_version_id, record.questionnaire_id,
-                                record.questionnaire_number, record.questionnaire_sha256)
 
 
 def install(app: Flask) -> None:

@@ -17,23 +17,17 @@ import base64
 import hmac
 from hashlib import sha256
 
-from flask import current_app
 from flask_wtf.csrf import CSRFError
 
-from ..services.codes import derive_key
+from ..services.codes import app_key
 
 FIELD = "csrf_token"
 
 
-def _mac(code_id: int) -> str:
-    key = derive_key(current_app.config["SECRET_KEY"], "survey-form-token")
-    digest = hmac.new(key, b"code:%d" % code_id, sha256).digest()[:18]
-    return base64.urlsafe_b64encode(digest).decode()
-
-
 def issue(code_id: int) -> str:
     """The token the form for this code carries (the same on every request for it)."""
-    return _mac(code_id)
+    digest = hmac.new(app_key("survey-form-token"), b"code:%d" % code_id, sha256).digest()[:18]
+    return base64.urlsafe_b64encode(digest).decode()
 
 
 def check(code_id: int, token: str | None, fetch_site: str | None) -> None:
@@ -42,5 +36,5 @@ def check(code_id: int, token: str | None, fetch_site: str | None) -> None:
     coming from another site."""
     if fetch_site == "cross-site":
         raise CSRFError("The form was sent from another site.")
-    if not token or not hmac.compare_digest(token.encode(), _mac(code_id).encode()):
+    if not token or not hmac.compare_digest(token.encode(), issue(code_id).encode()):
         raise CSRFError("The CSRF token is missing or does not fit this code.")

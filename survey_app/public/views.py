@@ -15,7 +15,6 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..database import stored_questionnaire
 from ..extensions import csrf
 from ..i18n import current_lang
 from ..models import CodeKind
@@ -89,8 +88,7 @@ def survey(code: str):
         codes.usable(record)
     except CodeError as exc:
         return _problem_page(exc.problem, code[:64])
-    q = stored_questionnaire(record.questionnaire_version_id, record.questionnaire_id,
-                             record.questionnaire_number, record.questionnaire_sha256)
+    q = record.questionnaire()
     values: dict[str, str] = {}
     errors: dict[str, tuple[str, str]] = {}
     if request.method == "POST":

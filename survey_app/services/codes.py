@@ -24,8 +24,10 @@ from flask import current_app
 from sqlalchemy import ColumnElement, DateTime, and_, bindparam, select, update
 from sqlalchemy.orm import joinedload
 
+from questionnaires import Questionnaire
+
 from .. import rawsql
-from ..database import questionnaire_version
+from ..database import questionnaire_version, stored_questionnaire
 from ..extensions import db
 from ..models import CodeBatch, CodeKind, CodeStatus, Procedure, QuestionnaireVersion, SurveyCode, Unit, utcnow
 from . import audit
@@ -94,7 +96,8 @@ def canonical(text: str) -> str:
     return group(data + _check_symbol(data))
 
 
-def _derived_key(purpose: str) -> bytes:
+def app_key(purpose: str) -> bytes:
+    """The current app's key for one purpose (see :func:`derive_key`)."""
     return derive_key(current_app.config["SECRET_KEY"], purpose)
 
 
@@ -105,16 +108,16 @@ def derive_key(secret: str, purpose: str) -> bytes:
 
 
 def code_hash(data: str) -> str:
-    return hmac.new(_derived_key("code-hash"), data.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(app_key("code-hash"), data.encode(), hashlib.sha256).hexdigest()
 
 
 def dossier_hash(unit_id: int, dossier: str) -> str:
     message = f"{unit_id}:{dossier.strip().upper()}".encode()
-    return hmac.new(_derived_key("dossier"), message, hashlib.sha256).hexdigest()
+    return hmac.new(app_key("dossier"), message, hashlib.sha256).hexdigest()
 
 
 def _fernet() -> Fernet:
-    return Fernet(base64.urlsafe_b64encode(_derived_key("code-seal")))
+    return Fernet(base64.urlsafe_b64encode(app_key("code-seal")))
 
 
 def seal(code: str) -> str:
@@ -244,6 +247,11 @@ class CodeInfo:
     questionnaire_id: str
     questionnaire_number: int
     questionnaire_sha256: str
+
+    def questionnaire(self) -> Questionnaire:
+        """The questionnaire version the code is answered with, as stored in the database."""
+        return stored_questionnaire(self.questionnaire_version_id, self.questionnaire_id,
+                                    self.questionnaire_number, self.questionnaire_sha256)
 
 
 _LOOKUP = rawsql.Statement(

@@ -106,6 +106,10 @@ def compact(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**narrowed) if narrowed else frame
 
 
+def _load(engine: Engine, questionnaire_id: str, **options: Any) -> pd.DataFrame:
+    return compact(analysis.load_database(engine, questionnaire=questionnaire_id, **options))
+
+
 def _store() -> SnapshotStore | None:
     if not has_app_context() or not current_app.config.get("SIPAS_DASHBOARD_SNAPSHOTS", True):
         return None
@@ -147,7 +151,7 @@ class ResponseCache:
             frame = self._grown(entry, engine, questionnaire_id, current)
             full = frame is None
             if full:
-                frame = compact(analysis.load_database(engine, questionnaire=questionnaire_id))
+                frame = _load(engine, questionnaire_id)
             if len(frame) != current.count:  # a response arrived meanwhile: reload next time
                 current = DataVersion(len(frame), current.latest)
             entry.frame, entry.version = frame, current
@@ -181,7 +185,7 @@ class ResponseCache:
         kept = entry.frame.iloc[:int(dates.searchsorted(np.datetime64(previous.latest), side="left"))]
         if count_before(engine, questionnaire_id, previous.latest) != len(kept):
             return None
-        recent = compact(analysis.load_database(engine, questionnaire=questionnaire_id, date_from=previous.latest))
+        recent = _load(engine, questionnaire_id, date_from=previous.latest)
         return pd.concat([kept, recent], ignore_index=True) if len(kept) else recent
 
     def result(self, engine: Engine, questionnaire_id: str, key: Hashable,

@@ -116,7 +116,7 @@ def _void(app, code: str) -> None:
 
 def _answered_meanwhile(app, code: str) -> None:
     with app.app_context():
-        db.session.execute(update(SurveyCode).values(status="answered"))
+        db.session.execute(update(SurveyCode).where(SurveyCode.id == codes.find(code).id).values(status="answered"))
         db.session.commit()
 
 
