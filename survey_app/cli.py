@@ -106,3 +106,7 @@ def main() -> None:
         main_group(obj=ScriptInfo(create_app=_create_app, set_debug_flag=False))
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+if __name__ == "__main__":  # python -m survey_app.cli, as the console script
+    main()

@@ -11,9 +11,22 @@ import pytest
 from flask import Flask
 
 from survey_app import create_app
-from tests.support import IN_CI, Auth, cli_runner, require, seed_org
+from tests.support import IN_CI, Auth, cli_runner, hermetic_environ, require, seed_org
 
 POSTGRES_URL = os.environ.get("SIPAS_TEST_POSTGRES_URL", "")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _hermetic_environment() -> Iterator[None]:
+    """No test sees the operator's ``SIPAS_*`` settings (database, data directory, public URL,
+    plan file, ...): every app, CLI run and subprocess is configured by the test alone. The
+    PostgreSQL tests use ``SIPAS_TEST_POSTGRES_URL`` and only it."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(hermetic_environ(saved))
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 @pytest.fixture(scope="session")

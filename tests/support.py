@@ -6,6 +6,7 @@ import os
 import random
 import re
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pytest
@@ -17,6 +18,21 @@ from survey_app.cli import main_group
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PASSWORD = "correct horse battery"
+
+# SIPAS_* variables that configure the tests themselves, not a sipas installation.
+TEST_ONLY_VARIABLES = frozenset({"SIPAS_TEST_POSTGRES_URL", "SIPAS_AXE_JS"})
+
+
+def hermetic_environ(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``environ`` (default: this process's) without the operator's ``SIPAS_*`` settings.
+
+    A shell on a server holds the service's database URL, data directory, public URL and plan
+    file; a test that read them would write into that installation. Subprocesses the tests
+    start get this environment, never ``os.environ`` as the shell had it.
+    """
+    source = os.environ if environ is None else environ
+    return {name: value for name, value in source.items()
+            if not name.startswith("SIPAS_") or name in TEST_ONLY_VARIABLES}
 
 
 def require(condition: bool, reason: str) -> None:
@@ -32,7 +48,6 @@ def require_tool(name: str) -> str:
     path = shutil.which(name)
     require(path is not None, f"{name} is not installed")
     return path or name
-
 
 
 def cli_runner(app: Flask):
@@ -106,7 +121,6 @@ def full_answers(**overrides: str) -> dict[str, str]:
                 comment="Cán bộ nhiệt tình.")
     data.update(overrides)
     return data
-
 
 
 class Auth:

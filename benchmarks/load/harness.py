@@ -224,7 +224,7 @@ class _CpuMeter:
 
 
 class _Killer:
-    """Called by the client runner about five times a second: kill -9 once, restart."""
+    """Called by the client runner about twenty times a second: kill -9 once, restart."""
 
     def __init__(self, server: Server, site: Site, at: int, meter: _CpuMeter) -> None:
         self.server, self.site, self.at, self.meter = server, site, at, meter

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from survey_app.extensions import db
 from survey_app.models import AuditEntry, Procedure, Unit, User
-from tests.support import ORG, cli_runner, csrf_token, full_answers, issue_codes
+from tests.support import ORG, cli_runner, csrf_token, full_answers, hermetic_environ, issue_codes
 
 
 def test_init_is_idempotent(runner):
@@ -139,7 +139,8 @@ def test_the_command_line_loads_pandas_only_for_the_commands_that_need_it():
     probe = ("import sys, survey_app.cli as cli; "
              "print(sorted(m for m in ('pandas', 'scipy', 'analysis.cli') if m in sys.modules)); "
              "print(cli.main_group.get_command(None, 'analyze') is not None)")
-    output = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    output = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                            env=hermetic_environ()).stdout
     assert output.split("\n")[:2] == ["[]", "True"]
 
 
