@@ -205,6 +205,8 @@ def _write_xlsx(path: str, sheets: Sequence[tuple[str, pd.DataFrame]]) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from .safe_text import inert_worksheet
+
     book = Workbook()
     first = True
     for name, frame in sheets:
@@ -235,6 +237,7 @@ def _write_xlsx(path: str, sheets: Sequence[tuple[str, pd.DataFrame]]) -> None:
             for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
                 cell.number_format = fmt
         ws.freeze_panes = "A2"
+        inert_worksheet(ws)  # group keys come from the input file: text, never formulas
     book.save(path)
 
 
@@ -333,15 +336,19 @@ def analyze_command(database_url: Callable[[], str]) -> click.Command:
         elif fmt == "table":
             _emit_text(_table(result, comparisons), output)
         elif fmt == "csv":
-            frame = result.to_frame()
+            # Group keys come from the input file: text a spreadsheet would run gets a quote.
+            from .safe_text import neutralise_frame
+
+            frame = neutralise_frame(result.to_frame())
             _emit_text(frame.to_csv(index=False, lineterminator="\n"), output, bom=output is not None)
             if comparisons is not None and output is not None:
                 path = Path(output)
                 extra = path.with_name(f"{path.stem}-comparisons{path.suffix or '.csv'}")
-                extra.write_text(_comparison_frame(comparisons).to_csv(index=False), encoding="utf-8-sig")
+                extra.write_text(neutralise_frame(_comparison_frame(comparisons)).to_csv(index=False),
+                                 encoding="utf-8-sig")
                 if comparisons.kind == "units":
                     ranks = path.with_name(f"{path.stem}-ranking{path.suffix or '.csv'}")
-                    ranks.write_text(_ranking_frame(comparisons).to_csv(index=False),
+                    ranks.write_text(neutralise_frame(_ranking_frame(comparisons)).to_csv(index=False),
                                      encoding="utf-8-sig")
         else:
             sheets = [("indices", result.to_frame())]
@@ -371,13 +378,28 @@ def _read_issuance(path: str) -> pd.DataFrame:
     return frame
 
 
+def _print_example_plan() -> None:
+    """The plan shipped in the package, as bytes (UTF-8 whatever the terminal's locale), so
+    ``> plan.toml`` gives a file :func:`analysis.targets.load_plan` reads."""
+    from importlib import resources
+
+    # The file beside the report package, found without importing it (matplotlib).
+    data = resources.files("analysis").joinpath("report").joinpath("example_plan.toml").read_bytes()
+    stream = click.get_binary_stream("stdout")
+    stream.write(data)
+    stream.flush()
+
+
 def report_command(database_url: Callable[[], str], *, issuance: bool = True) -> click.Command:
     @click.command("report")
     @click.argument("input_path", metavar="[INPUT]", required=False)
-    @click.option("--plan", "plan_path", required=True, type=click.Path(dir_okay=False),
-                  help="The plan file (TOML): targets and baseline period.")
-    @click.option("--period", required=True, metavar="LABEL",
+    @click.option("--plan", "plan_path", type=click.Path(dir_okay=False),
+                  help="The plan file (TOML): targets and baseline period (start from --example-plan).")
+    @click.option("--period", metavar="LABEL",
                   help="2024, 2024-H1, 2024-Q1, 2024-03 or 2024-PAR-6M (Q1, 6M, Q3, Y).")
+    @click.option("--example-plan", "example_plan", is_flag=True,
+                  help="Print the example plan (TOML) to standard output and exit: "
+                       "sipas report --example-plan > plan.toml")
     @click.option("--db", "use_db", is_flag=True, help="Read the configured database.")
     @click.option("--questionnaire", "-q", "questionnaire_key", metavar="ID[@VERSION]")
     @click.option("--baseline", metavar="LABEL", help="Override the plan's baseline period.")
@@ -390,17 +412,33 @@ def report_command(database_url: Callable[[], str], *, issuance: bool = True) ->
     @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
     @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
                   help="report.html or report.xlsx (default: HTML on standard output).")
-    def command(input_path: str | None, plan_path: str, period: str, use_db: bool,
-                questionnaire_key: str | None, baseline: str | None,
-                issuance_path: str | None, ci_method: str, lang: str,
+    def command(input_path: str | None, plan_path: str | None, period: str | None,
+                example_plan: bool, use_db: bool, questionnaire_key: str | None,
+                baseline: str | None, issuance_path: str | None, ci_method: str, lang: str,
                 output: str | None) -> None:
         """The plan report for one period: indices, targets, change, priorities.
 
         \b
         Examples:
+          sipas report --example-plan > plan.toml
           sipas report --plan plan.toml --period 2024 responses.csv -o report.html
           sipas report --plan plan.toml --period 2024-Q3 --db -o report.xlsx --lang en
         """
+        if example_plan:
+            given = [name for name, value in (("INPUT", input_path), ("--plan", plan_path),
+                                              ("--period", period), ("--db", use_db),
+                                              ("-o", output)) if value]
+            if given:
+                raise click.UsageError(f"--example-plan only prints the example plan; "
+                                       f"leave out {', '.join(given)}")
+            _print_example_plan()
+            return
+        if plan_path is None or period is None:
+            missing = " and ".join(name for name, value in (("--plan", plan_path), ("--period", period))
+                                   if value is None)
+            raise click.UsageError(
+                f"missing {missing}: the report needs a plan file and a period "
+                "(start a plan with: sipas report --example-plan > plan.toml)")
         from . import load_issuance
         from .format import is_period_label
         from .periods import period_bounds

@@ -26,6 +26,7 @@ import questionnaires
 from questionnaires import Questionnaire
 
 from .periods import to_date, to_dates
+from .safe_text import restore_frame
 
 #: Metadata columns of the response export, in order.
 EXPORT_COLUMNS = (
@@ -167,6 +168,11 @@ def read_responses(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes)
     The format is detected from the content (an XLSX file is a ZIP archive). For a
     workbook the sheet named ``responses`` is read, else the first sheet.
 
+    In a CSV, the exports put a single quote before text that a spreadsheet would run as a
+    formula (``'=1+1``, ``'-2+3``; see :mod:`analysis.safe_text`); that quote is removed
+    here, so text reads back exactly as it was exported. Answer columns are numbers and are
+    never quoted. An XLSX export stores such text as string cells, with no added quote.
+
     Parameters
     ----------
     source : path, bytes, or binary/text file object
@@ -181,6 +187,8 @@ def read_responses(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes)
     >>> df = read_responses(text.encode("utf-8"))
     >>> df["unit"].tolist(), df["TC1"].tolist(), df["TC2"].isna().tolist()
     (['VP'], [5], [True])
+    >>> read_responses(b"unit,occupation,TC1\\n'=VP,'-2+3,-1\\n")[["unit", "occupation", "TC1"]].values.tolist()
+    [['=VP', '-2+3', -1]]
     """
     if isinstance(source, bytes):
         data = source
@@ -200,6 +208,8 @@ def read_responses(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes)
             io.BytesIO(data), encoding="utf-8-sig", dtype=str, keep_default_na=False,
             na_values=[""],
         )
+        if b"'" in data:  # undo the export's quote before text such as "=1" (safe_text.py)
+            frame = restore_frame(frame)
     frame.columns = [str(c).strip() for c in frame.columns]
     return _normalise(frame)
 
@@ -378,8 +388,9 @@ def _answer_matrix(result: Any, response_ids: pd.Series, columns: list[str]) -> 
     position = pd.Index(response_ids)
     columns = list(columns)
     matrix = np.full((len(position), len(columns)), np.nan)
-    cursor = result.cursor  # plain DB-API tuples: SQLAlchemy's Row objects cost more than the query
-    while part := cursor.fetchmany(_CHUNK):
+    # Through the Result API: its buffered strategy (psycopg's server-side cursor) may already
+    # hold rows that the DB-API cursor under it no longer returns.
+    for part in result.partitions(_CHUNK):
         ids, items, values = zip(*part, strict=True)
         item_index = pd.Index(columns).get_indexer(items)
         unknown = sorted({i for i, k in zip(items, item_index, strict=True) if k < 0}) if (item_index < 0).any() else []
@@ -440,11 +451,13 @@ def load_issuance(
     Returns
     -------
     DataFrame with columns ``unit, procedure, kind, day, issued, answered, voided,
-    expired``: ``issued`` counts the codes handed out (voided codes excluded, they are
-    counted in ``voided``), ``answered`` those used to answer, ``expired`` those still
-    unused after ``expires_at`` (as of ``now``, default the current time). The response
-    rate of methodology §2.6 is responses / ``issued``; the Quyết định 766 rate (§2.5)
-    uses ``issued`` as the number of dossiers.
+    expired, open, open_answered``: ``issued`` counts the codes handed out (voided codes
+    excluded, they are counted in ``voided``), ``answered`` those used to answer, ``expired``
+    those still unused after ``expires_at`` (as of ``now``, default the current time),
+    ``open`` those whose window has not closed yet and ``open_answered`` those of them
+    answered already. The response rate (§2.6, :class:`analysis.response_rate.CodeCounts`)
+    is taken over the codes whose window has closed; the Quyết định 766 rate (§2.5) uses
+    ``issued`` as the number of dossiers.
     """
     import sqlalchemy as sa
 
@@ -472,7 +485,8 @@ def load_issuance(
         codes = pd.DataFrame(conn.execute(sql, params).all(),
                              columns=["unit", "procedure", "kind", "status", "issued_at",
                                       "expires_at"])
-    columns = ["unit", "procedure", "kind", "day", "issued", "answered", "voided", "expired"]
+    columns = ["unit", "procedure", "kind", "day", "issued", "answered", "voided", "expired", "open",
+               "open_answered"]
     if codes.empty:
         return pd.DataFrame({c: pd.Series(dtype=object if c in columns[:3] else "int64")
                              for c in columns}).astype({"day": "datetime64[s]"})
@@ -491,11 +505,13 @@ def load_issuance(
         answered=(status == "answered").astype(np.int64),
         voided=(status == "voided").astype(np.int64),
         expired=((status == "issued") & (expires < now_ts)).astype(np.int64),
+        open=((status != "voided") & (expires >= now_ts)).astype(np.int64),
+        open_answered=((status == "answered") & (expires >= now_ts)).astype(np.int64),
     )
     codes["procedure"] = codes["procedure"].astype(object)
     out = (
         codes.groupby(["unit", "procedure", "kind", "day"], dropna=False, sort=True)[
-            ["issued", "answered", "voided", "expired"]
+            columns[4:]
         ].sum().reset_index()
     )
     out["day"] = out["day"].astype("datetime64[s]")

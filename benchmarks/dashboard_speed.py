@@ -43,7 +43,7 @@ def _make_app(url: str | None, data_dir: str):
     from survey_app.commands.server import initialise
 
     config = {"TESTING": True, "SIPAS_DATA_DIR": data_dir, "SIPAS_SECRET_KEY": "bench",
-              "SIPAS_PASSWORD_HASH": "scrypt:1024:8:1"}
+              "SIPAS_PASSWORD_HASH": "scrypt:1024:8:1", "SIPAS_PUBLIC_URL": "https://bench.invalid"}
     if url:
         config["SIPAS_DATABASE_URL"] = url
     app = create_app(config)

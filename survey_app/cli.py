@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -72,10 +73,44 @@ class _AppCommands(_LazyAnalysis, AppGroup):
     pass
 
 
-def _create_app() -> Flask:
-    from . import create_app
+# Commands that may make the data directory and the schema; every other command needs them.
+CREATING_COMMANDS = frozenset({"init", "demo", "serve"})
 
-    return create_app()
+
+def _top_command() -> str | None:
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None and ctx.parent is not None and ctx.parent.parent is not None:
+        ctx = ctx.parent
+    return ctx.info_name if ctx is not None and ctx.parent is not None else None
+
+
+def _create_app() -> Flask:
+    """The app for a command. A command other than init, demo and serve never creates a data
+    directory or a database (run in the wrong folder it would start an empty one there): it
+    says to run `sipas init` first."""
+    from . import create_app
+    from .config import from_environment
+
+    command = _top_command()
+    if command in CREATING_COMMANDS:
+        return create_app()
+    settings = from_environment()
+    data_dir = Path(settings["SIPAS_DATA_DIR"]).expanduser().resolve()
+    if not settings["SIPAS_DATABASE_URL"] and not (data_dir / "sipas.sqlite").exists():
+        raise click.ClickException(
+            f"Chưa có cơ sở dữ liệu trong {data_dir}: chạy `sipas init` trước, ở đúng thư mục hoặc với "
+            f"SIPAS_DATA_DIR / SIPAS_DATABASE_URL đã đặt (no database in {data_dir}: run `sipas init` first).")
+    app = create_app()
+    with app.app_context():
+        from sqlalchemy import inspect
+
+        from .extensions import db
+
+        if not inspect(db.engine).has_table("alembic_version"):
+            raise click.ClickException(
+                "Cơ sở dữ liệu chưa được khởi tạo: chạy `sipas init` trước (the database has no schema: "
+                "run `sipas init` first).")
+    return app
 
 
 @click.group(name="sipas", cls=_SipasGroup,

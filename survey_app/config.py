@@ -47,6 +47,9 @@ DEFAULTS: dict[str, Any] = {
     # Database connections each process keeps open (0: `sipas serve --threads` + 2, else 10).
     # Fewer than the server's threads and the rest are opened and closed per request.
     "SIPAS_DB_POOL_SIZE": 0,
+    # Codes whose QR points at this machine (localhost, 127.x) are refused: no citizen's
+    # phone could open them. `sipas demo` allows them; so do tests of a local server.
+    "SIPAS_ALLOW_LOCAL_PUBLIC_URL": False,
 }
 
 # Parse an environment string according to the default's type.
@@ -80,6 +83,26 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
     return values
 
 
+_LOCAL_HOSTS = {"localhost", "0.0.0.0", "::1", "::"}
+
+
+def public_url_problem(url: str, *, allow_local: bool = False) -> str | None:
+    """Why codes printed for ``url`` would not open on a citizen's phone, or None."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not host:
+        return (f"SIPAS_PUBLIC_URL={url!r} không phải địa chỉ web: đặt nó thành địa chỉ công khai của máy chủ, "
+                "ví dụ https://khaosat.example.gov.vn (SIPAS_PUBLIC_URL is not a web address).")
+    if allow_local or not (host in _LOCAL_HOSTS or host.startswith("127.") or host.endswith(".localhost")):
+        return None
+    return (f"SIPAS_PUBLIC_URL chưa được đặt hoặc trỏ về chính máy này ({url}): mã QR in ra sẽ không mở được "
+            "trên điện thoại của người dân. Đặt SIPAS_PUBLIC_URL thành địa chỉ công khai của máy chủ, ví dụ "
+            "https://khaosat.example.gov.vn, rồi khởi động lại (SIPAS_PUBLIC_URL is unset or points at this "
+            "machine; set it to the server's public address).")
+
+
 def engine_options(url: str, pool_size: int) -> dict[str, Any]:
     if pool_size < 0:
         raise ConfigError(f"SIPAS_DB_POOL_SIZE={pool_size}: must be 0 (automatic) or more")
@@ -94,12 +117,20 @@ def engine_options(url: str, pool_size: int) -> dict[str, Any]:
     return {**options, "pool_size": pool_size, "max_overflow": pool_size}
 
 
+def private_directory(path: Path) -> Path:
+    """``path`` as a directory only its owner can enter (0700), whatever the umask: the data
+    directory holds the database, its logs, the key and snapshots."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
 def secret_key(data_dir: Path) -> str:
     """The key kept in the data directory, made on first use."""
     path = data_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(data_dir)
     key = secrets.token_urlsafe(48)
     # O_EXCL: when two processes start at once, the second reads the first one's key.
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 from pathlib import Path
 
@@ -14,10 +16,12 @@ from sqlalchemy.engine import make_url
 import questionnaires
 
 from . import rawsql
+from .config import private_directory
 from .extensions import db
 from .models import QuestionnaireVersion
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+MAX_VERSION = 2**31 - 1  # questionnaire_versions.version is an INTEGER
 
 
 def configure_sqlite(engine: Engine) -> None:
@@ -68,10 +72,23 @@ def ping_idle_connections(engine: Engine, idle_seconds: float = IDLE_PING_SECOND
             raise
 
 
-def ensure_sqlite_directory(url: str) -> None:
+def prepare_sqlite_file(url: str, data_dir: str) -> None:
+    """The SQLite file and its -wal and -shm files readable by their owner only (0600), in a
+    data directory only the owner can enter (0700), whatever the umask. SQLite gives its -wal
+    and -shm files the database file's mode, so the file is made 0600 before SQLite opens it."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    database = Path(parsed.database).expanduser().resolve()
+    if database.parent == Path(data_dir):
+        private_directory(database.parent)
+    else:  # a place the operator chose: made private if we make it, left as it is otherwise
+        database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for path in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(path, 0o600)
 
 
 def alembic_config(url: str) -> Config:
@@ -124,6 +141,8 @@ def sync_questionnaires() -> list[str]:
 def questionnaire_version(key: str) -> QuestionnaireVersion:
     """The stored snapshot for ``id`` or ``id@version`` (newest stored when no version)."""
     qid, version = questionnaires.parse_key(key)
+    if version is not None and version > MAX_VERSION:  # no such version, and the driver would overflow on it
+        raise LookupError(f"questionnaire '{key[:80]}' has no such version")
     query = select(QuestionnaireVersion).filter_by(questionnaire_id=qid)
     if version is not None:
         query = query.filter_by(version=version)

@@ -129,7 +129,7 @@ class User(UserMixin, db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    # Changing the password changes this, which logs out every other session.
+    # Unused since sessions are kept on the server (staff_sessions, migration 0003).
     session_token: Mapped[str] = mapped_column(String(32), default=random_id)
     # Remembered choices for one-click printing.
     last_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
@@ -137,8 +137,11 @@ class User(UserMixin, db.Model):
 
     unit: Mapped[Unit | None] = relationship(foreign_keys=[unit_id])
 
+    # The StaffSession this request runs under (set by the login and by load_user).
+    staff_session_id = None  # type: str | None  (not a column)
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        return f"{self.id}:{self.staff_session_id or ''}"
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]
@@ -146,6 +149,19 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
+
+
+class StaffSession(db.Model):
+    """A staff login, named by the session cookie. Logging out deletes it, so a copied cookie
+    stops working; it ends SIPAS_SESSION_HOURS after the login whatever the cookie says."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
 
 
 class ApiKey(db.Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, OperationalError
@@ -13,9 +13,13 @@ from werkzeug.exceptions import HTTPException
 from .extensions import db, login_manager
 from .i18n import current_lang, t
 from .models import User
+from .services.timekeeping import local_time
 
 log = logging.getLogger(__name__)
 
+# The one policy of every page, public, staff, admin, analyst and errors alike: no inline
+# script or style. Styles live in static/css; charts are SVG styled by presentation
+# attributes (analysis.report.charts.svg_without_css).
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -104,14 +108,13 @@ def _register_headers(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def load_user(session_id: str) -> User | None:
-    user_id, _, token = session_id.partition(":")
-    if not user_id.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_token != token:
-        return None
-    return user
+def load_user(cookie_id: str) -> User | None:
+    """The cookie holds "user id:session id"; only a live server-side session counts."""
+    from .services.users import session_user
+
+    user_id, _, session_id = cookie_id.partition(":")
+    user = session_user(session_id, hours=current_app.config["SIPAS_SESSION_HOURS"]) if session_id else None
+    return user if user is not None and str(user.id) == user_id else None
 
 
 def register(app: Flask) -> None:
@@ -130,7 +133,7 @@ def register(app: Flask) -> None:
     _register_errors(app)
     _register_headers(app)
     app.jinja_env.globals.update(t=t, current_lang=current_lang, url_rules=app.view_functions,
-                                 current_user=current_user)
+                                 current_user=current_user, local_time=local_time)
 
 
 def _optional_blueprint(module: str):

@@ -29,6 +29,17 @@ def _hermetic_environment() -> Iterator[None]:
     os.environ.update(saved)
 
 
+@pytest.fixture(autouse=True)
+def _environment_restored() -> Iterator[None]:
+    """Commands run in-process (`sipas demo`, `sipas serve`) export settings for their
+    workers; each test gets the environment back as it was."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 @pytest.fixture(scope="session")
 def postgres_admin_url() -> str:
     require(bool(POSTGRES_URL), "SIPAS_TEST_POSTGRES_URL is not set (bash .ci/run starts PostgreSQL)")
@@ -167,6 +178,7 @@ def live_server(app):
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     app.config["SIPAS_PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"
+    app.config["SIPAS_ALLOW_LOCAL_PUBLIC_URL"] = True  # the browser runs on this machine
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield app.config["SIPAS_PUBLIC_URL"]

@@ -335,6 +335,9 @@ def render_html(report: PlanReport) -> str:
             facts.append(f"{label('issued', lang)}: {format_integer(u.response.issued, lang=lang)}")
             facts.append(f"{label('response_rate', lang)}: "
                          f"{format_percent(u.response.rate, lang=lang)}")
+            if u.response.open:
+                facts.append(f"{label('open_codes', lang)}: {format_integer(u.response.open, lang=lang)} "
+                             f"({label('open_answered', lang)}: {format_integer(u.response.open_answered, lang=lang)})")
         parts += [
             f'<section class="unit" id="{_e(anchor)}">',
             f"<h2>{_e(_unit_title(report, u))}</h2>",

@@ -15,6 +15,7 @@ import questionnaires
 
 from ..compare import Comparison, Funnel, adjust_pvalues, compare_groups, funnel
 from ..priorities import CriterionPriority, Priorities, priorities
+from ..response_rate import CodeCounts
 from ..targets import Plan, TargetCheck, check_targets
 
 __all__ = ["CellWarning", "PlanReport", "ResponseRate", "UnitReport", "build_report"]
@@ -24,12 +25,19 @@ CHANGE_LEVELS = ("general", "overall", "element")
 
 @dataclass(frozen=True)
 class ResponseRate:
-    """Responses in the period over single-use codes issued in the period (§2.6)."""
+    """Single-use codes issued in the period and their response rate (§2.6).
+
+    With code states (``answered``, ``open``, ``open_answered``: what the database gives) the
+    rate is :class:`analysis.response_rate.CodeCounts`'s, over the codes whose window has
+    closed; from a plain count of codes issued it is responses / codes issued.
+    """
 
     responses: int
     issued: int
     answered: int | None
-    rate: float | None  # percent; None when no code was issued
+    rate: float | None  # percent; None when no code was issued (or no window has closed)
+    open: int | None = None
+    open_answered: int | None = None
 
 
 @dataclass(frozen=True)
@@ -171,8 +179,22 @@ def _response_rates(
     if "kind" in codes.columns:
         codes = codes[codes["kind"].astype(str) == "single"]
     issued = pd.to_numeric(codes["issued"], errors="coerce").fillna(0)
-    answered = (pd.to_numeric(codes["answered"], errors="coerce").fillna(0)
-                if "answered" in codes.columns else None)
+    def column(name: str) -> pd.Series | None:
+        return pd.to_numeric(codes[name], errors="coerce").fillna(0) if name in codes.columns else None
+
+    answered, still_open, open_answered = column("answered"), column("open"), column("open_answered")
+
+    def rate_of(mask: Any, n_resp: int) -> ResponseRate:
+        n_issued = int(issued[mask].sum())
+        if answered is None or still_open is None or open_answered is None:
+            return ResponseRate(responses=n_resp, issued=n_issued,
+                                answered=None if answered is None else int(answered[mask].sum()),
+                                rate=100.0 * n_resp / n_issued if n_issued else None)
+        counts = CodeCounts(handed_out=n_issued, answered=int(answered[mask].sum()),
+                            open=int(still_open[mask].sum()), open_answered=int(open_answered[mask].sum()))
+        return ResponseRate(responses=n_resp, issued=n_issued, answered=counts.answered, rate=counts.rate,
+                            open=counts.open, open_answered=counts.open_answered)
+
     responses = period_df
     if "channel" in responses.columns:
         responses = responses[responses["channel"].astype(object) == "single"]
@@ -181,21 +203,8 @@ def _response_rates(
     units = sorted(set(codes["unit"].astype(str)) | {str(u) for u in counts.index})
     out: dict[str | None, ResponseRate] = {}
     for u in units:
-        mask = codes["unit"].astype(str) == u
-        n_issued = int(issued[mask].sum())
-        n_resp = int(counts.get(u, 0))
-        out[u] = ResponseRate(
-            responses=n_resp, issued=n_issued,
-            answered=None if answered is None else int(answered[mask].sum()),
-            rate=100.0 * n_resp / n_issued if n_issued else None,
-        )
-    total_issued = int(issued.sum())
-    total_resp = int(counts.sum())
-    out[None] = ResponseRate(
-        responses=total_resp, issued=total_issued,
-        answered=None if answered is None else int(answered.sum()),
-        rate=100.0 * total_resp / total_issued if total_issued else None,
-    )
+        out[u] = rate_of(codes["unit"].astype(str) == u, int(counts.get(u, 0)))
+    out[None] = rate_of(slice(None), int(counts.sum()))
     return out
 
 

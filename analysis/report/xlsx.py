@@ -1,7 +1,8 @@
 """The plan report as an XLSX workbook: one sheet per table and a methodology sheet.
 
 Numbers are stored as numbers with number formats (percent values in percent units, as
-in the JSON, shown with a quoted " %"), dates as dates; text only where the content is text.
+in the JSON, shown with a quoted " %"), dates as dates; text only where the content is text,
+and always as string cells (a unit name such as ``=HYPERLINK(...)`` is never a formula).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ..format import excel_formats, format_period
+from ..safe_text import inert_worksheet
 from .html import method_lines
 from .labels import label
 from .model import PlanReport, UnitReport, estimate_rows
@@ -70,6 +72,8 @@ class _Sheet:
                 self.widths[j - 1] = max(self.widths[j - 1], min(60, len(v) + 2))
 
     def close(self) -> None:
+        # Unit names, plan titles and unit codes of an input file are text, never formulas.
+        inert_worksheet(self.ws)
         for j, width in enumerate(self.widths, 1):
             self.ws.column_dimensions[get_column_letter(j)].width = width
         if self.ws.max_row > 1:
@@ -188,12 +192,13 @@ def build_workbook(report: PlanReport) -> Workbook:
     if report.has_issuance:
         sheet = _Sheet(book, L("response_sheet"), unit_cols + [
             (L("responses"), "integer"), (L("issued"), "integer"), (L("answered"), "integer"),
-            (L("response_rate"), "percent")], lang)
+            (L("response_rate"), "percent"), (L("open_codes"), "integer"), (L("open_answered"), "integer")], lang)
         for u in report.all_units:
             r = u.response
             sheet.add(_unit_cells(report, u) + [
                 r.responses if r else None, r.issued if r else None,
-                r.answered if r else None, r.rate if r else None])
+                r.answered if r else None, r.rate if r else None,
+                r.open if r else None, r.open_answered if r else None])
         sheet.close()
 
     # Warnings

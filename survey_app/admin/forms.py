@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional, Validati
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..models import Role, UnitKind
+from ..params import day_in_range
 from ..services.apikeys import SCOPES
 from ..services.users import MIN_PASSWORD
 
@@ -54,6 +55,8 @@ class DayField(DateField):
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError("Ngày không hợp lệ: chọn ngày hoặc gõ theo dạng YYYY-MM-DD.") from None
+        if self.data is not None:
+            day_in_range(self.data)  # the message of params.py: a filter date the queries can use
 
 
 def _name(label: str, max_length: int) -> StringField:

@@ -16,8 +16,11 @@ from flask_login import current_user, login_user
 from sqlalchemy import func, or_, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from analysis.safe_text import neutralise
+
 from ..extensions import db, login_manager
 from ..models import ApiKey, AuditEntry, Procedure, Role, Unit, User
+from ..params import page_number
 from ..services import apikeys, audit, catalog, users
 from ..services.timekeeping import zone
 from .forms import (
@@ -53,7 +56,7 @@ def _admins_only():
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"local_time": _local_time, "role_labels": ROLE_LABELS, "kind_labels": KIND_LABELS,
+    return {"role_labels": ROLE_LABELS, "kind_labels": KIND_LABELS,
             "page_url": _page_url}
 
 
@@ -61,12 +64,6 @@ def _page_url(number: int) -> str:
     """This page with the same filters, at page ``number``."""
     return url_for(request.endpoint or "admin.index", **{**(request.view_args or {}), **request.args.to_dict(),
                                                            "page": number})
-
-
-def _local_time(moment: dt.datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
-    if moment is None:
-        return "—"
-    return moment.replace(tzinfo=dt.UTC).astimezone(zone()).strftime(fmt)
 
 
 def _me() -> str:
@@ -166,7 +163,7 @@ def procedures():
     if text:
         query = query.where(or_(*(_contains(column, text)
                                   for column in (Procedure.code, Procedure.name, Procedure.field))))
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PAGE_SIZE, error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=PAGE_SIZE, error_out=False)
     return render_template("admin/procedures.html", search=search, page=page, q=text)
 
 
@@ -416,7 +413,7 @@ def _utc_midnight(day: dt.date) -> dt.datetime:
 @bp.get("/audit", endpoint="audit")  # the function name would hide the audit service
 def audit_log():
     form, query, applied = _audit_filters()
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PAGE_SIZE, error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=PAGE_SIZE, error_out=False)
     status = 400 if form.errors else 200
     return render_template("admin/audit.html", form=form, page=page, applied=applied,
                            csv_url=url_for("admin.audit_csv", **applied)), status
@@ -424,9 +421,8 @@ def audit_log():
 
 def _cell(value: object) -> str:
     """A CSV cell that a spreadsheet shows as text, never runs as a formula (typed login names
-    and targets come from outside)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    and targets come from outside; the rule is analysis/safe_text.py's, as for every export)."""
+    return neutralise("" if value is None else str(value))
 
 
 @bp.get("/audit.csv")

@@ -9,7 +9,6 @@ unit reads that unit and the units below it only).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
@@ -21,9 +20,10 @@ from sqlalchemy import select
 import analysis
 from analysis.intervals import CI_METHODS
 
-from ..api.auth import REALM, ApiError, bearer_token, error_response
+from ..api.auth import REALM, ApiError, bearer_token, handle_api_error
 from ..extensions import csrf, db
 from ..models import Role, Unit
+from ..params import parse_day
 from ..services import apikeys, dataset
 from . import filters as F
 
@@ -34,9 +34,7 @@ BY_COLUMNS = ("unit", "procedure", "channel", "respondent_type", "gender", "age_
               "occupation", "residence", "same_day")
 
 
-@bp.errorhandler(ApiError)
-def _api_error(exc: ApiError):
-    return error_response(exc.status, exc.message, field=exc.field, headers=exc.headers)
+bp.register_error_handler(ApiError, handle_api_error)
 
 
 def _reader_scope() -> set[int] | None:
@@ -63,9 +61,9 @@ def _date(name: str) -> str | None:
     if not raw:
         return None
     try:
-        return dt.date.fromisoformat(raw).isoformat()
-    except ValueError:
-        raise ApiError(400, f"'{name}' phải có dạng YYYY-MM-DD (use YYYY-MM-DD).", field=name) from None
+        return parse_day(raw).isoformat()
+    except ValueError as exc:
+        raise ApiError(400, f"'{name}': {exc}", field=name) from None
 
 
 def _number(name: str, kind: type, default: Any, low: float, high: float) -> Any:

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 import analysis
 import questionnaires
 from analysis import compare, priorities
+from analysis.response_rate import CodeCounts
 from analysis.targets import Plan, load_plan, verdict
 
 from ..extensions import db
@@ -84,33 +85,33 @@ def unit_targets(p: Plan | None, unit: str) -> Any:
 
 
 def verdict_of(estimate: Any, target: float | None) -> str | None:
-    if estimate is None or target is None or estimate.ci is None or estimate.flag:
+    """The plan report's verdict: from the interval alone, flagged (small) estimates
+    included, since a wide interval already makes them inconclusive unless it is clear."""
+    if estimate is None or target is None or estimate.ci is None:
         return None
     return verdict(ci=estimate.ci, target=target)
 
 
 @dataclass(frozen=True)
 class Rate:
-    issued: int
-    answered: int
-    voided: int
-    expired: int
+    """Single-use codes issued in the window (by issue date): voided ones apart, the rest
+    counted as in ``analysis.response_rate`` (rate over the codes whose window has closed)."""
 
-    @property
-    def handed_out(self) -> int:
-        return self.issued - self.voided
+    issued: int
+    voided: int
+    codes: CodeCounts
 
     @property
     def rate(self) -> float | None:
-        return self.answered / self.handed_out * 100 if self.handed_out > 0 else None
+        return self.codes.rate
 
 
 def response_rate(v: View) -> Rate:
-    """Single-use codes issued in the window (by issue date) and how many were answered,
-    counted in the database (a million codes would take seconds to count in Python). The
-    expired ones are a second, narrow count: a CASE over every code cost more than both."""
+    """Counted in the database, grouped by status and by whether the code's window is still
+    open (a million codes would take seconds to count in Python)."""
     f = v.filters
-    query = select(SurveyCode.status, func.count()).where(SurveyCode.kind == CodeKind.SINGLE.value)
+    window_open = (SurveyCode.expires_at > utcnow()).label("window_open")
+    query = select(SurveyCode.status, window_open, func.count()).where(SurveyCode.kind == CodeKind.SINGLE.value)
     if v.unit_codes is not None:
         query = query.join(Unit, Unit.id == SurveyCode.unit_id).where(Unit.code.in_(v.unit_codes))
     if f.procedure:
@@ -119,13 +120,47 @@ def response_rate(v: View) -> Rate:
         query = query.where(SurveyCode.issued_at >= _utc_start(f.date_from))
     if f.date_to:
         query = query.where(SurveyCode.issued_at < _utc_start(f.date_to + dt.timedelta(days=1)))
-    counts = {status: int(n) for status, n in db.session.execute(query.group_by(SurveyCode.status))}
-    expired = 0
-    if counts.get(CodeStatus.ISSUED.value):
-        expired = int(db.session.scalar(query.with_only_columns(func.count()).where(
-            SurveyCode.status == CodeStatus.ISSUED.value, SurveyCode.expires_at < utcnow())))
-    return Rate(issued=sum(counts.values()), answered=counts.get(CodeStatus.ANSWERED.value, 0),
-                voided=counts.get(CodeStatus.VOIDED.value, 0), expired=expired)
+    counts = {(status, bool(is_open)): int(n)
+              for status, is_open, n in db.session.execute(query.group_by(SurveyCode.status, window_open))}
+    voided = sum(n for (status, _), n in counts.items() if status == CodeStatus.VOIDED.value)
+    handed = {key: n for key, n in counts.items() if key[0] != CodeStatus.VOIDED.value}
+    answered = CodeStatus.ANSWERED.value
+    return Rate(issued=voided + sum(handed.values()), voided=voided, codes=CodeCounts(
+        handed_out=sum(handed.values()),
+        answered=sum(n for (status, _), n in handed.items() if status == answered),
+        open=sum(n for (_, is_open), n in handed.items() if is_open),
+        open_answered=handed.get((answered, True), 0)))
+
+
+def issuance(v: View, period: str) -> pd.DataFrame:
+    """Single-use codes issued in the report's period for the units (and procedure) in view:
+    the plan report's response rates, read as ``sipas report --db`` reads them."""
+    start, end = analysis.period_bounds(period)
+    frame = analysis.load_issuance(db.engine, questionnaire=v.filters.questionnaire, date_from=start,
+                                   date_to=end, units=v.filters.unit or None,
+                                   timezone=current_app.config["SIPAS_TIMEZONE"])
+    if v.filters.procedure:
+        frame = frame[frame["procedure"] == v.filters.procedure]
+    return frame
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How many responses the filters select, and the first and last day they were given."""
+
+    responses: int
+    first: dt.date | None
+    last: dt.date | None
+
+
+def coverage(v: View) -> Coverage:
+    def compute(rows: pd.DataFrame) -> Coverage:
+        days = rows["submitted_on"].dropna() if "submitted_on" in rows else pd.Series(dtype="datetime64[s]")
+        if days.empty:
+            return Coverage(len(rows), None, None)
+        return Coverage(len(rows), days.min().date(), days.max().date())
+
+    return cached(v, "coverage", compute)
 
 
 def same_day_split(v: View) -> dict[str, Any] | None:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Procedure, QuestionnaireVersion, Unit
+from ..params import parse_day
 from ..services.catalog import descendant_ids
 
 PERIODS = {"month": "Tháng", "quarter": "Quý", "half": "6 tháng", "year": "Năm", "par": "Kỳ báo cáo CCHC"}
@@ -54,9 +55,9 @@ def _date(name: str, errors: list[str]) -> dt.date | None:
     if not raw:
         return None
     try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        errors.append(f"Ngày '{raw[:20]}' không hợp lệ: dùng dạng YYYY-MM-DD (đã bỏ qua).")
+        return parse_day(raw)
+    except ValueError as exc:
+        errors.append(f"{exc} Đã bỏ qua ngày này.")
         return None
 
 

@@ -12,13 +12,14 @@ from sqlalchemy import func, or_, select
 
 import analysis
 from analysis.format import format_number, format_percent
+from analysis.report.labels import label as term
 
 from ..access import roles_required
 from ..extensions import db
 from ..models import Comment, Procedure, Role, Unit
+from ..params import page_number
 from ..services import audit, catalog
 from ..services.exports import to_bytes
-from ..web import CSP
 from . import charts
 from . import data as D
 from . import filters as F
@@ -28,11 +29,10 @@ READERS = (Role.ANALYST, Role.ADMIN)
 PAGE_SIZE = 25
 
 
-@bp.after_request
-def allow_inline_styles(response):
-    # Charts are matplotlib SVG, which styles with attributes; scripts stay 'self' only.
-    response.headers["Content-Security-Policy"] = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
-    return response
+@bp.context_processor
+def _glossary() -> dict:
+    """The report's words (verdicts, quadrants, ...) on the dashboard too: one vocabulary."""
+    return {"term": lambda key: term(key, "vi")}
 
 
 @bp.app_template_filter("pct")
@@ -50,13 +50,14 @@ def vndate(value) -> str:
     return value.strftime("%d/%m/%Y") if value else "–"
 
 
-def _page(template: str, v: D.View, **context):
+def _page(template: str, v: D.View, *, http_status: int | None = None, **context):
+    """The page, 400 when the query string had a filter it had to drop (the page says which)."""
     units = catalog.units_in_order()
     procedures = db.session.scalars(select(Procedure).order_by(Procedure.code)).all()
     return render_template(
         f"analyst/{template}", v=v, f=v.filters, q=v.questionnaire, units=units, procedures=procedures,
         periods=F.PERIODS, channels=F.CHANNELS, questionnaire_ids=F.questionnaire_ids(), links=filter_links(v),
-        **context)
+        **context), http_status or (400 if v.filters.errors else 200)
 
 
 def _group(result: analysis.AnalysisResult):
@@ -85,7 +86,7 @@ def overview():
             targets=[targets.elements.get(e.code) if targets else None for e in v.questionnaire.elements],
             lang="vi", title="Chỉ số các yếu tố (khoảng tin cậy 95 %)"))
     return _page("overview.html", v, group=group, status=status, plan_source=plan_source,
-                 rate=D.response_rate(v), same_day=D.same_day_split(v), chart=chart)
+                 rate=D.response_rate(v), covered=D.coverage(v), same_day=D.same_day_split(v), chart=chart)
 
 
 @bp.get("/criteria")
@@ -177,7 +178,7 @@ def comments():
     v = D.view()
     f = v.filters
     search = (request.args.get("search") or "").strip()[:100]
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number()
     query = (select(Comment, Unit, Procedure).join(Unit, Unit.id == Comment.unit_id)
              .outerjoin(Procedure, Procedure.id == Comment.procedure_id))
     if v.unit_codes is not None:
@@ -218,6 +219,8 @@ def download_responses(fmt: str):
     if fmt not in ("csv", "xlsx"):
         abort(404)
     v = D.view()
+    if v.filters.errors:  # a file without the filter asked for would mislead: say why instead
+        return _page("downloads.html", v)
     frame = D.selected(v).copy()
     frame["submitted_on"] = frame["submitted_on"].dt.strftime("%Y-%m-%d")
     for column in frame.columns:
@@ -236,6 +239,8 @@ def download_indices(fmt: str):
     if fmt not in ("csv", "xlsx", "json"):
         abort(404)
     v = D.view()
+    if v.filters.errors:
+        return _page("downloads.html", v)
     result = D.analyze(v, period=v.filters.period)
     audit.record(current_user.username, "export.indices", v.filters.unit or None, format=fmt)
     db.session.commit()
@@ -254,19 +259,25 @@ def download_report(fmt: str):
     from analysis.report import build_report, render_html, write_xlsx
 
     v = D.view()
+    if v.filters.errors:
+        return _page("downloads.html", v)
     plan, _ = D.plan()
     if plan is None:
         abort(404)
     period = request.args.get("report_period") or _latest_period(v)
     rows = D.selected(v)
     try:
-        report = build_report(rows, plan, period=period, questionnaire=v.questionnaire)
+        report = build_report(rows, plan, period=period, questionnaire=v.questionnaire,
+                              issuance=D.issuance(v, period))
     except ValueError as exc:
-        return _page("downloads.html", v, report_error=str(exc)), 400
+        return _page("downloads.html", v, report_error=str(exc), http_status=400)
     audit.record(current_user.username, "export.report", v.filters.unit or None, period=period, format=fmt)
     db.session.commit()
     if fmt == "html":
-        return Response(render_html(report), mimetype="text/html")
+        # A document to keep and send on, with its own styles: a download, opened from disk
+        # (in the browser it would fall under the site's policy, which allows no inline style).
+        return _attachment(render_html(report).encode("utf-8"), "text/html; charset=utf-8",
+                           f"sipas-bao-cao-{period}.html")
     return _attachment(write_xlsx(report), XLSX, f"sipas-bao-cao-{period}.xlsx")
 
 

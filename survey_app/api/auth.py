@@ -23,15 +23,20 @@ class ApiError(Exception):
     """Raised in a view; answered as JSON with ``status``."""
 
     def __init__(self, status: int, message: str, *, field: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, state: str | None = None) -> None:
         super().__init__(message)
-        self.status, self.message, self.field = status, message, field
+        self.status, self.message, self.field, self.state = status, message, field, state
         self.headers = headers or {}
 
 
 def error_response(status: int, message: str, *, field: str | None = None,
-                   headers: dict[str, str] | None = None):
-    response = jsonify(error={"status": status, "message": message, "field": field})
+                   headers: dict[str, str] | None = None, state: str | None = None):
+    """``{"error": {"status", "message", "field"}}``, plus ``"state"`` where a conflict names the
+    state of what it conflicts with (a dossier's code: "answered")."""
+    body: dict[str, object] = {"status": status, "message": message, "field": field}
+    if state is not None:
+        body["state"] = state
+    response = jsonify(error=body)
     response.status_code = status
     response.headers.update(headers or {})
     response.headers["Cache-Control"] = "no-store"
@@ -39,7 +44,7 @@ def error_response(status: int, message: str, *, field: str | None = None,
 
 
 def handle_api_error(exc: ApiError):
-    return error_response(exc.status, exc.message, field=exc.field, headers=exc.headers)
+    return error_response(exc.status, exc.message, field=exc.field, headers=exc.headers, state=exc.state)
 
 
 _HTTP_MESSAGES = {

@@ -53,6 +53,9 @@ def _json_object() -> dict[str, Any]:
                             f"(invalid JSON at line {exc.lineno}, column {exc.colno}).") from None
     except RecursionError:  # thousands of nested brackets: no real request looks like that
         raise ApiError(400, "JSON lồng nhau quá sâu (JSON nested too deeply).") from None
+    except ValueError:  # a number of thousands of digits, which Python refuses to convert
+        raise ApiError(400, "JSON có số quá dài: gửi mã và tên dưới dạng chuỗi ngắn "
+                            "(a number in the JSON is too long).") from None
     if not isinstance(body, dict):
         raise ApiError(400, "Nội dung phải là một đối tượng JSON, ví dụ {\"unit\": \"...\"} "
                             "(the body must be a JSON object).")
@@ -158,6 +161,14 @@ def issue_code():
         try:
             _, [item] = codes.issue(unit=unit, procedure=procedure, questionnaire=questionnaire, kind=kind,
                                     count=1, actor=actor(key), source="api", dossier=dossier)
+        except codes.PublicUrlError as exc:
+            db.session.rollback()
+            raise ApiError(503, str(exc)) from None
+        except codes.CodeError as exc:  # this dossier's code was answered: one dossier, one answer
+            db.session.rollback()
+            raise ApiError(409, "Hồ sơ này đã được đánh giá: mỗi hồ sơ chỉ nhận một câu trả lời, không cấp mã mới "
+                                "(this dossier's code was already answered).", field="dossier",
+                           state=exc.problem.value) from None
         except (LookupError, ValueError):
             db.session.rollback()
             raise ApiError(400, f"Không có phiếu khảo sát '{questionnaire}': dùng ví dụ 'sipas-2023' hoặc "

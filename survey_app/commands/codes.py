@@ -40,7 +40,7 @@ def codes_issue(unit_code: str, procedure_code: str | None, questionnaire: str, 
         procedure = catalog.procedure_by_code(procedure_code) if procedure_code else None
         batch, issued = codes.issue(unit=unit, procedure=procedure, questionnaire=questionnaire,
                                     kind=kind, count=count, actor="cli", source="cli")
-    except (catalog.CatalogError, LookupError, ValueError) as exc:
+    except (catalog.CatalogError, LookupError, ValueError, codes.PublicUrlError) as exc:
         raise fail(str(exc)) from None
     if pdf_path is not None:
         from ..services.printing import batch_document

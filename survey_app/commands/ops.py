@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models import SurveyCode
 from ..services import audit
 from ..services import backup as backups
+from ..services.timekeeping import today as local_today
 from . import fail
 
 
@@ -76,12 +77,13 @@ def restore_command(file: Path, yes: bool) -> None:
     """Replace the whole database with a backup made by 'sipas backup'.
 
     The backup is checked first (SQLite or PostgreSQL as configured, a sipas database, not
-    damaged); the restore is all or nothing."""
+    damaged, and a schema exactly as the migrations create it: no trigger, index or view
+    added, changed or dropped); the restore is all or nothing."""
     url = _database_url()
     try:
         backups.check_matches(url, file)
     except backups.BackupError as exc:
-        raise fail(f"Restore refused: {exc}") from None
+        raise fail(f"Từ chối khôi phục (restore refused): {exc}") from None
     warning = f"This replaces everything in {_shown(url)} with {file}."
     if not yes:
         if not sys.stdin.isatty():
@@ -91,7 +93,7 @@ def restore_command(file: Path, yes: bool) -> None:
     try:
         result = backups.restore(url, file)
     except backups.BackupError as exc:
-        raise fail(f"Restore failed: {exc}") from None
+        raise fail(f"Không khôi phục được (restore failed): {exc}") from None
     click.echo(f"Restored {file} into {_shown(url)} (schema version {result.revision}).")
     if result.needs_upgrade:
         click.echo(f"The backup is from an older sipas (schema {result.revision}, current {result.head}): "
@@ -107,19 +109,48 @@ def restore_command(file: Path, yes: bool) -> None:
     click.echo(backups.SECRET_KEY_REMINDER, err=True)
 
 
+def _at_least_one_day(_ctx: click.Context, _param: click.Parameter, days: int) -> int:
+    if days < 1:
+        raise click.BadParameter(
+            f"số ngày phải từ 1 trở lên, không phải {days}: --older-than 0 sẽ xóa mọi bình luận gửi trước hôm nay "
+            f"(DAYS must be 1 or more, not {days}: 0 would delete every comment submitted before today)."
+        )
+    return days
+
+
 @click.command("purge-comments")
-@click.option("--older-than", "days", required=True, type=click.IntRange(min=0), metavar="DAYS",
-              help="Delete comments submitted more than DAYS days ago.")
+@click.option("--older-than", "days", required=True, type=int, callback=_at_least_one_day, metavar="DAYS",
+              help="Delete comments submitted more than DAYS days ago (1 or more).")
 @click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
+@click.option("--yes", is_flag=True, help="Delete without asking first (for cron).")
 @with_appcontext
-def purge_comments_command(days: int, dry_run: bool) -> None:
-    """Delete old comments (retention). Responses and answers stay: the numbers do not change."""
-    result = backups.purge_comments(days, actor="cli", dry_run=dry_run)
-    when = result.cutoff.isoformat()
-    if result.dry_run:
-        click.echo(f"Would delete {result.count} comment(s) submitted before {when} (dry run: nothing changed).")
-    else:
-        click.echo(f"Deleted {result.count} comment(s) submitted before {when}.")
+def purge_comments_command(days: int, dry_run: bool, yes: bool) -> None:
+    """Delete old comments (retention). Responses and answers stay: the numbers do not change.
+
+    Without --yes it says how many comments it would delete and asks first; when nobody
+    answers (as under cron, with no input) it deletes nothing."""
+    day = local_today()  # one cutoff for the count, the question and the deletion
+    if dry_run or not yes:
+        result = backups.purge_comments(days, actor="cli", dry_run=True, today=day)
+        when = result.cutoff.isoformat()
+        if dry_run:
+            click.echo(f"Would delete {result.count} comment(s) submitted before {when} (dry run: nothing changed).")
+            return
+        if result.count == 0:
+            click.echo(f"No comments submitted before {when}: nothing to delete.")
+            return
+        click.echo(f"This deletes {result.count} comment(s) submitted before {when} from {_shown(_database_url())}; "
+                   "responses and answers stay.")
+        try:
+            confirmed = click.confirm(f"Xóa vĩnh viễn {result.count} bình luận này? "
+                                      "(Delete them for good?)", default=False)
+        except click.Abort:  # no answer: the input ended (cron, /dev/null)
+            confirmed = False
+        if not confirmed:
+            raise fail("Không xóa bình luận nào. Chạy lại và trả lời 'y', hoặc thêm --yes khi chạy theo lịch (cron) "
+                       "(nothing was deleted; answer 'y', or add --yes when it runs unattended).")
+    result = backups.purge_comments(days, actor="cli", today=day)
+    click.echo(f"Deleted {result.count} comment(s) submitted before {result.cutoff.isoformat()}.")
 
 
 COMMANDS: list[click.Command] = [backup_command, restore_command, purge_comments_command]

@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import ScriptInfo, with_appcontext
 
+from ..config import public_url_problem
 from ..database import ImmutableVersionError, sync_questionnaires, upgrade
 from ..extensions import db
 from . import fail
@@ -91,6 +92,9 @@ def serve_command(ctx: click.Context, host: str, port: int, workers: int, thread
         initialise()
         db.engine.dispose()  # workers are forked: they must not share the master's connection
     click.echo(f"sipas serving on http://{host}:{port} (public URL {app.config['SIPAS_PUBLIC_URL']})")
+    problem = public_url_problem(app.config["SIPAS_PUBLIC_URL"], allow_local=app.config["SIPAS_ALLOW_LOCAL_PUBLIC_URL"])
+    if problem:
+        click.echo(f"Cảnh báo (warning): {problem} Cho đến khi đó, không in được mã nào.", err=True)
     run_gunicorn(info.create_app or (lambda: app), host=host, port=port, workers=workers, threads=threads)
 
 
@@ -115,6 +119,7 @@ def demo_command(ctx: click.Context, host: str, port: int, threads: int, no_serv
     # environment carries it into the gunicorn workers too.
     if not os.environ.get("SIPAS_PUBLIC_URL"):
         os.environ["SIPAS_PUBLIC_URL"] = f"http://{host}:{port}"
+    os.environ["SIPAS_ALLOW_LOCAL_PUBLIC_URL"] = "true"  # a demo's codes open on this machine
     info = ctx.ensure_object(ScriptInfo)
     app = info.load_app()
     with app.app_context():

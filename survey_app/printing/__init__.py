@@ -11,11 +11,12 @@ from .fonts import FontNotFoundError, register_fonts
 from .label import Label
 from .pdf import batch_pdf, poster_pdf, slip_pdf
 from .qr import qr_matrix, qr_payload, qr_png, qr_svg
-from .texts import slip_line
+from .texts import SlipWording, slip_line, slip_wording
 
 __all__ = [
     "FontNotFoundError",
     "Label",
+    "SlipWording",
     "batch_pdf",
     "poster_pdf",
     "qr_matrix",
@@ -25,4 +26,5 @@ __all__ = [
     "register_fonts",
     "slip_line",
     "slip_pdf",
+    "slip_wording",
 ]

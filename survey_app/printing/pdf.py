@@ -17,7 +17,7 @@ from .fonts import BOLD, MONO_BOLD, REGULAR
 from .label import Label
 from .layout import Block, Fitted, fit_column, fit_text
 from .qr import DEFAULT_ECC, Matrix, qr_matrix
-from .texts import check_ttl_days, format_date, label_line, slip_line, text
+from .texts import check_ttl_days, format_date, label_line, slip_wording, text
 
 # --- Batch sheet geometry (points). Margins keep cut marks and the page header clear of the
 # ~4 mm that office printers cannot reach.
@@ -319,15 +319,13 @@ def slip_pdf(
     page_w, margin = SLIP_WIDTH[size], SLIP_MARGIN[size]
     k = 1.0 if size == "80mm" else 1.15
     width = page_w - 2 * margin
-    title = text(lang, "slip_title")
+    wording = slip_wording(lang, ttl_days=ttl_days, expires_on=label.expires_on, display_url=label.display_url)
+    title = wording.title
     entries = _common_entries(label, 0.6 * k, SLIP_QR[size], title=title, title_size=20)
-    entries += [Block(slip_line(lang, ttl_days), REGULAR, 8.5 * k, 6.5, max_lines=5,
-                      gap_before=4 * k)]
-    if label.expires_on is not None:
-        expiry = text(lang, "expires", date=format_date(label.expires_on, lang))
-        entries.append(Block(expiry, BOLD, 8.5 * k, 6.5, gap_before=3 * k))
-    entries.append(Block(text(lang, "or_visit", url=label.display_url), REGULAR, 7.5 * k, 6,
-                         max_lines=2, gap_before=3 * k))
+    entries += [Block(wording.line, REGULAR, 8.5 * k, 6.5, max_lines=5, gap_before=4 * k)]
+    if wording.expiry is not None:
+        entries.append(Block(wording.expiry, BOLD, 8.5 * k, 6.5, gap_before=3 * k))
+    entries.append(Block(wording.or_visit, REGULAR, 7.5 * k, 6, max_lines=2, gap_before=3 * k))
     if size == "A6":
         page_h = A6[1]
         fitted = _fit_stack(entries, width, page_h - 2 * margin)

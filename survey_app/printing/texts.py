@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 LANGS = ("vi", "en")
@@ -77,3 +78,23 @@ def label_line(lang: str) -> str:
 def format_date(day: date, lang: str) -> str:
     """Day-first in Vietnamese (31/12/2025), ISO in English to avoid month/day confusion."""
     return day.strftime("%d/%m/%Y") if lang == "vi" else day.isoformat()
+
+
+@dataclass(frozen=True)
+class SlipWording:
+    """What a slip says, in order, for the PDF slip and the HTML slip alike."""
+
+    title: str
+    line: str
+    expiry: str | None
+    or_visit: str
+
+
+def slip_wording(lang: str, *, ttl_days: int | None, expires_on: date | None, display_url: str) -> SlipWording:
+    """
+    >>> slip_wording("vi", ttl_days=30, expires_on=date(2026, 12, 31), display_url="ks.vn/s/X").or_visit
+    'Hoặc mở: ks.vn/s/X'
+    """
+    expiry = text(lang, "expires", date=format_date(expires_on, lang)) if expires_on is not None else None
+    return SlipWording(title=text(lang, "slip_title"), line=slip_line(lang, ttl_days), expiry=expiry,
+                       or_visit=text(lang, "or_visit", url=display_url))

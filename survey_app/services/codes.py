@@ -48,6 +48,20 @@ class CodeProblem(Enum):
     ANSWERED = "answered"
 
 
+class PublicUrlError(RuntimeError):
+    """Codes would point at an address no citizen's phone can open (SIPAS_PUBLIC_URL)."""
+
+
+def check_public_url() -> None:
+    """Refuse to issue codes for a loopback or unset public URL (outside `sipas demo`)."""
+    from ..config import public_url_problem
+
+    config = current_app.config
+    problem = public_url_problem(config["SIPAS_PUBLIC_URL"], allow_local=config["SIPAS_ALLOW_LOCAL_PUBLIC_URL"])
+    if problem:
+        raise PublicUrlError(problem)
+
+
 class CodeError(ValueError):
     def __init__(self, problem: CodeProblem, message: str = "") -> None:
         self.problem = problem
@@ -175,7 +189,9 @@ def issue(*, unit: Unit, procedure: Procedure | None, questionnaire: str = "sipa
     """Issue ``count`` codes in one batch and one transaction.
 
     With ``dossier`` (API only) a repeat for the same unit and dossier number returns the
-    code issued the first time, if it can still be answered.
+    code issued the first time, if it can still be answered; once that code was answered,
+    CodeError(ANSWERED): one dossier, one answer. A voided or expired code that nobody
+    answered is replaced by a new one.
     """
     if kind not in {k.value for k in CodeKind}:
         raise ValueError(f"kind: '{kind}' is not single or counter")
@@ -183,6 +199,7 @@ def issue(*, unit: Unit, procedure: Procedure | None, questionnaire: str = "sipa
         raise ValueError(f"count: must be from 1 to {MAX_BATCH}, got {count}")
     if dossier is not None and count != 1:
         raise ValueError("count: a dossier number goes with exactly one code")
+    check_public_url()
     version = questionnaire_version(questionnaire)
     ttl = current_app.config["SIPAS_CODE_TTL_DAYS"] if ttl_days is None else ttl_days
     now = utcnow()
@@ -191,6 +208,8 @@ def issue(*, unit: Unit, procedure: Procedure | None, questionnaire: str = "sipa
     if hashed_dossier:
         existing = db.session.scalar(select(SurveyCode).filter_by(dossier_hash=hashed_dossier))
         if existing is not None:
+            if existing.status == CodeStatus.ANSWERED:
+                raise CodeError(CodeProblem.ANSWERED, "this dossier's code was answered")
             code = unseal(existing)
             if code and existing.status == CodeStatus.ISSUED and (
                 existing.expires_at is None or existing.expires_at > now

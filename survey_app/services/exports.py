@@ -10,6 +10,7 @@ import pandas as pd
 from sqlalchemy import select
 
 import analysis
+from analysis.safe_text import inert_worksheet, neutralise_frame, text_columns
 
 from ..extensions import db
 from ..models import Comment, Procedure, Unit
@@ -61,12 +62,18 @@ def comments_frame(*, date_from: dt.date | None = None, date_to: dt.date | None 
 
 
 def to_bytes(frame: pd.DataFrame, fmt: str, *, sheet: str = "data") -> bytes:
-    """CSV as UTF-8 with a BOM (Excel then opens Vietnamese text correctly), or XLSX."""
+    """CSV as UTF-8 with a BOM (Excel then opens Vietnamese text correctly), or XLSX.
+
+    Text that a spreadsheet would run as a formula (a comment such as ``=HYPERLINK(...)``)
+    stays text: in CSV it gets a leading ``'``, which ``analysis.read_responses`` removes
+    again; in XLSX it is a string cell. Numbers are written as they are
+    (analysis/safe_text.py has the rule)."""
     if fmt == "csv":
-        return frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+        return neutralise_frame(frame).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
     if fmt == "xlsx":
         buffer = io.BytesIO()
         with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
             frame.to_excel(writer, sheet_name=sheet[:31], index=False)
+            inert_worksheet(writer.sheets[sheet[:31]], columns=text_columns(frame))
         return buffer.getvalue()
     raise ValueError(f"format: '{fmt}' is not csv or xlsx")

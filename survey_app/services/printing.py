@@ -7,7 +7,7 @@ from typing import Literal
 
 from flask import current_app
 
-from ..printing import Label, batch_pdf, poster_pdf, slip_pdf
+from ..printing import Label, SlipWording, batch_pdf, poster_pdf, slip_pdf, slip_wording
 from .codes import IssuedCode
 from .timekeeping import local_date
 
@@ -32,3 +32,10 @@ def batch_document(items: Sequence[IssuedCode], *, kind: str, lang: str = "vi") 
 
 def slip_document(item: IssuedCode, *, size: Literal["80mm", "A6"] = "80mm", lang: str = "vi") -> bytes:
     return slip_pdf(label_of(item, lang), size=size, ttl_days=current_app.config["SIPAS_CODE_TTL_DAYS"])
+
+
+def slip_texts(item: IssuedCode, *, lang: str = "vi") -> SlipWording:
+    """The words of the printed slip, for the HTML slip (the PDF slip says the same)."""
+    label = label_of(item, lang)
+    return slip_wording(lang, ttl_days=current_app.config["SIPAS_CODE_TTL_DAYS"], expires_on=label.expires_on,
+                        display_url=label.display_url)

@@ -1,8 +1,9 @@
-"""Response rates: codes issued, answered, expired and voided per unit and period.
+"""Response rates: codes issued, answered, voided and still open per unit and period.
 
-Rate = answered / (issued − voided): a voided code was never handed to anyone. Counter
-(poster) codes have no denominator and are left out. Periods follow the local calendar day
-the code was issued.
+The rate is ``analysis.response_rate``'s: answered over the codes whose window has closed
+(a code still open may yet be answered); the open ones are counted apart. A voided code was
+never handed to anyone. Counter (poster) codes have no denominator and are left out. Periods
+follow the local calendar day the code was issued.
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from collections.abc import Iterable
 import pandas as pd
 from sqlalchemy import select
 
+from analysis.response_rate import CodeCounts
+
 from ..extensions import db
 from ..models import CodeKind, SurveyCode, Unit, utcnow
 from .timekeeping import zone
 
 PERIODS = ("day", "week", "month")
-COLUMNS = ["unit", "unit_name", "period", "issued", "answered", "expired", "voided", "open", "rate"]
+COUNTS = ["issued", "voided", "closed", "closed_answered", "open", "open_answered"]
+COLUMNS = ["unit", "unit_name", "period", *COUNTS, "rate"]
 
 
 def _period_label(day: pd.Series, period: str) -> pd.Series:
@@ -50,12 +54,16 @@ def response_rates(*, unit_ids: Iterable[int] | None, period: str = "month",
     now = utcnow()
     local = pd.to_datetime(frame["issued_at"]).dt.tz_localize("UTC").dt.tz_convert(zone()).dt.tz_localize(None)
     frame["period"] = _period_label(local, period)
-    frame["answered"] = frame["status"].eq("answered")
-    frame["voided"] = frame["status"].eq("voided")
-    frame["expired"] = frame["status"].eq("issued") & pd.to_datetime(frame["expires_at"]).lt(now)
-    frame["open"] = frame["status"].eq("issued") & ~frame["expired"]
+    answered = frame["status"].eq("answered")
+    handed = ~frame["status"].eq("voided")
+    window_open = pd.to_datetime(frame["expires_at"]).gt(now)
     frame["issued"] = 1
-    counts = frame.groupby(["unit_id", "period"])[["issued", "answered", "expired", "voided", "open"]].sum()
+    frame["voided"] = (~handed).astype(int)
+    frame["closed"] = (handed & ~window_open).astype(int)
+    frame["closed_answered"] = (answered & ~window_open).astype(int)
+    frame["open"] = (handed & window_open).astype(int)
+    frame["open_answered"] = (answered & window_open).astype(int)
+    counts = frame.groupby(["unit_id", "period"])[COUNTS].sum()
     if roll_up:
         counts = _roll_up(counts, units)
     counts = counts.reset_index()
@@ -64,8 +72,10 @@ def response_rates(*, unit_ids: Iterable[int] | None, period: str = "month",
         counts = counts[counts["unit_id"].isin(allowed)]
     counts["unit"] = counts["unit_id"].map(lambda i: units[i].code)
     counts["unit_name"] = counts["unit_id"].map(lambda i: units[i].name)
-    handed = counts["issued"] - counts["voided"]
-    counts["rate"] = (counts["answered"] / handed.where(handed > 0)).astype(float)
+    counts["rate"] = [CodeCounts(handed_out=row.closed + row.open, answered=row.closed_answered + row.open_answered,
+                                 open=row.open, open_answered=row.open_answered).rate
+                      for row in counts.itertuples()]
+    counts["rate"] = counts["rate"].astype(float)
     return counts.sort_values(["unit", "period"])[COLUMNS].reset_index(drop=True)
 
 

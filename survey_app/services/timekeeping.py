@@ -22,5 +22,13 @@ def local_date(moment_utc: dt.datetime) -> dt.date:
     return moment_utc.replace(tzinfo=dt.UTC).astimezone(zone()).date()
 
 
+def local_time(moment_utc: dt.datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    """A naive-UTC timestamp as the department's clock shows it (SIPAS_TIMEZONE); every
+    time a page shows goes through here."""
+    if moment_utc is None:
+        return "—"
+    return moment_utc.replace(tzinfo=dt.UTC).astimezone(zone()).strftime(fmt)
+
+
 def today() -> dt.date:
     return dt.datetime.now(zone()).date()

@@ -7,11 +7,11 @@ import re
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import Role, User, random_id, utcnow
+from ..models import Role, StaffSession, User, random_id, utcnow
 from . import audit
 from .catalog import CatalogError, unit_by_code
 
@@ -74,44 +74,99 @@ class LoginOutcome:
 def authenticate(username: str, password: str, *, max_failures: int, lock_minutes: int) -> LoginOutcome:
     """Check a login; count failures per account and lock it for a while after too many.
 
-    Failed and successful logins are audited either way."""
+    An unknown name, a wrong password and a locked account cost the same hash and give the
+    caller the same outcome (no user), so the answer does not tell which names exist. A
+    successful login opens a server-side session (:func:`open_session`). Failed and
+    successful logins are audited either way."""
     username = (username or "").strip().lower()[:64]
     user = db.session.scalar(select(User).filter_by(username=username))
-    now = utcnow()
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         audit.record(username or "?", "login.failed", username, reason="unknown user")
         db.session.commit()
         return LoginOutcome(None)
-    if user.locked_until and user.locked_until > now:
+    if is_locked(user):
+        check_password_hash(_DUMMY_HASH, password)
         audit.record(username, "login.refused", username, reason="locked")
         db.session.commit()
         return LoginOutcome(None, user.locked_until)
     if not user.active or not check_password_hash(user.password_hash, password):
-        user.failed_logins += 1
-        locked = None
-        if user.failed_logins >= max_failures:
-            locked = user.locked_until = now + dt.timedelta(minutes=lock_minutes)
-            user.failed_logins = 0
+        locked = _count_failure(user, max_failures=max_failures, lock_minutes=lock_minutes)
         audit.record(username, "login.failed", username, reason="password" if user.active else "inactive",
                      locked=bool(locked))
         db.session.commit()
         return LoginOutcome(None, locked)
     user.failed_logins, user.locked_until = 0, None
+    open_session(user)
     audit.record(username, "login", username)
     db.session.commit()
     return LoginOutcome(user)
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def is_locked(user: User) -> bool:
+    return user.locked_until is not None and user.locked_until > utcnow()
+
+
+def _count_failure(user: User, *, max_failures: int, lock_minutes: int) -> dt.datetime | None:
+    """One more wrong password; at ``max_failures`` the account locks and its sessions end."""
+    user.failed_logins += 1
+    if user.failed_logins < max_failures:
+        return None
+    user.failed_logins = 0
+    user.locked_until = utcnow() + dt.timedelta(minutes=lock_minutes)
+    end_sessions(user)
+    return user.locked_until
+
+
+def open_session(user: User) -> StaffSession:
+    """A new server-side session for ``user``; the cookie will carry its id."""
+    staff_session = StaffSession(id=random_id(), user_id=user.id, created_at=utcnow())
+    db.session.add(staff_session)
+    user.staff_session_id = staff_session.id
+    return staff_session
+
+
+def session_user(session_id: str, *, hours: float) -> User | None:
+    """The user of a live session: it exists (no logout ended it) and is younger than
+    ``hours``, counted from the login; the account is active and not locked."""
+    staff_session = db.session.get(StaffSession, session_id)
+    if staff_session is None:
+        return None
+    user = staff_session.user
+    if staff_session.created_at <= utcnow() - dt.timedelta(hours=hours) or not user.active or is_locked(user):
+        return None
+    user.staff_session_id = staff_session.id
+    return user
+
+
+def end_sessions(user: User, *, keep: str | None = None) -> None:
+    """Log ``user`` out everywhere (but the session ``keep``)."""
+    query = delete(StaffSession).where(StaffSession.user_id == user.id)
+    if keep is not None:
+        query = query.where(StaffSession.id != keep)
+    db.session.execute(query)
+
+
+def close_session(session_id: str | None) -> None:
+    """Logout: the session ends for every copy of its cookie."""
+    if session_id:
+        db.session.execute(delete(StaffSession).where(StaffSession.id == session_id))
+
+
+def change_password(user: User, current: str, new: str, *, max_failures: int, lock_minutes: int) -> None:
+    """A wrong current password counts toward the lockout like a wrong login."""
     if not check_password_hash(user.password_hash, current):
+        locked = _count_failure(user, max_failures=max_failures, lock_minutes=lock_minutes)
+        audit.record(user.username, "password.failed", user.username, locked=bool(locked))
+        db.session.commit()
         raise AccountError("Mật khẩu hiện tại không đúng (the current password is wrong).")
+    user.failed_logins = 0
     set_password(user, new, actor=user.username)
 
 
 def set_password(user: User, new: str, *, actor: str) -> None:
     check_password_rules(new)
     user.password_hash = hash_password(new)
-    user.session_token = random_id()  # ends every other session of this account
+    end_sessions(user, keep=user.staff_session_id if actor == user.username else None)
     audit.record(actor, "user.password", user.username)
     db.session.commit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -11,17 +12,25 @@ from sqlalchemy import func, select
 import questionnaires
 
 from ..access import require_unit, roles_required, unit_scope
+from ..config import public_url_problem
 from ..extensions import db
 from ..models import CodeBatch, CodeKind, CodeStatus, Procedure, QuestionnaireVersion, Role, SurveyCode, Unit, utcnow
+from ..params import parse_day
 from ..printing import qr_svg
 from ..services import audit, catalog, codes, printing, users
 from ..services import rates as rate_service
 from ..services.exports import to_bytes
-from ..services.timekeeping import local_date
 from .forms import BatchForm, CodeTargetForm, ConfirmForm, LoginForm, PasswordForm, VoidCodeForm
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 ISSUERS = (Role.STAFF, Role.ADMIN)
+
+
+@bp.errorhandler(codes.PublicUrlError)
+def _public_url_unusable(exc: codes.PublicUrlError):
+    """Nothing is printed; the clerk reads why and whom to ask (the server's operator)."""
+    db.session.rollback()
+    return render_template("staff/error.html", message=str(exc)), 503
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -36,27 +45,29 @@ def login():
                                      max_failures=config["SIPAS_LOGIN_MAX_FAILURES"],
                                      lock_minutes=config["SIPAS_LOGIN_LOCK_MINUTES"])
         if outcome.user is not None:
-            session.permanent = True  # expires after SIPAS_SESSION_HOURS
+            session.permanent = True  # the cookie's lifetime; the server ends the session itself too
             login_user(outcome.user)
             return redirect(_safe_next(request.args.get("next")) or url_for("staff.home"))
+        # The same words for an unknown name, a wrong password and a locked account: the
+        # answer must not tell which user names exist.
         status = 401
-        if outcome.locked_until is not None:
-            minutes = max(1, int((outcome.locked_until - utcnow()).total_seconds() // 60) + 1)
-            flash(f"Tài khoản tạm khóa do đăng nhập sai nhiều lần. Vui lòng thử lại sau {minutes} phút "
-                  "hoặc liên hệ quản trị viên.", "error")
-            status = 429
-        else:
-            flash("Sai tên đăng nhập hoặc mật khẩu.", "error")
+        flash(f"Sai tên đăng nhập hoặc mật khẩu. Sau {config['SIPAS_LOGIN_MAX_FAILURES']} lần sai liên tiếp, "
+              f"tài khoản bị tạm khóa {config['SIPAS_LOGIN_LOCK_MINUTES']} phút; nếu quên mật khẩu, "
+              "hãy liên hệ quản trị viên.", "error")
     elif request.method == "POST":
         status = 400
     return render_template("staff/login.html", form=form), status
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only same-site paths: never redirect a login to another host."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """Only a path on this site: never another host (``//evil``, ``/\tevil`` that a browser
+    reads as ``//evil``, a backslash), never a control character (a header split)."""
+    if not target or not target.startswith("/") or any(ord(ch) < 0x21 or ch in "\\\x7f" for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return None
+    return target
 
 
 @bp.post("/logout")
@@ -65,6 +76,7 @@ def logout():
     if not ConfirmForm().validate_on_submit():
         abort(400)
     audit.record(current_user.username, "logout", current_user.username)
+    users.close_session(current_user.staff_session_id)
     db.session.commit()
     logout_user()
     return redirect(url_for("staff.login"))
@@ -75,12 +87,19 @@ def logout():
 def password():
     form = PasswordForm()
     if form.validate_on_submit():
+        config = current_app.config
         try:
-            users.change_password(current_user, form.current.data, form.new.data)
+            users.change_password(current_user, form.current.data, form.new.data,
+                                  max_failures=config["SIPAS_LOGIN_MAX_FAILURES"],
+                                  lock_minutes=config["SIPAS_LOGIN_LOCK_MINUTES"])
         except users.AccountError as exc:
+            if users.is_locked(current_user):  # too many wrong passwords: this session ended too
+                logout_user()
+                flash("Nhập sai mật khẩu quá nhiều lần: tài khoản bị tạm khóa, phiên đăng nhập đã kết thúc.",
+                      "error")
+                return redirect(url_for("staff.login"))
             form.current.errors.append(str(exc))
         else:
-            login_user(current_user)  # the session token changed: keep this session
             flash("Đã đổi mật khẩu. Các phiên đăng nhập khác đã bị đăng xuất.", "success")
             return redirect(url_for("staff.home"))
     return render_template("staff/password.html", form=form), 400 if form.errors else 200
@@ -126,8 +145,10 @@ def home():
     form = CodeTargetForm()
     _target_choices(form)
     _remembered(form)
+    config = current_app.config
+    url_problem = public_url_problem(config["SIPAS_PUBLIC_URL"], allow_local=config["SIPAS_ALLOW_LOCAL_PUBLIC_URL"])
     return render_template("staff/home.html", form=form, void_form=VoidCodeForm(),
-                           batch_form=_batch_form_defaults())
+                           batch_form=_batch_form_defaults(), url_problem=url_problem)
 
 
 def _batch_form_defaults() -> BatchForm:
@@ -170,9 +191,8 @@ def _code_record(code_id: int) -> SurveyCode:
 def show_slip(code_id: int):
     item = _printable(code_id)
     return render_template("staff/slip.html", item=item, svg=qr_svg(item.url, size="100%"),
-                           ttl=current_app.config["SIPAS_CODE_TTL_DAYS"],
-                           expires_on=local_date(item.expires_at) if item.expires_at else None,
-                           autoprint=request.args.get("autoprint") == "1", void_form=ConfirmForm())
+                           wording=printing.slip_texts(item), autoprint=request.args.get("autoprint") == "1",
+                           void_form=ConfirmForm())
 
 
 @bp.get("/slip/<int:code_id>.pdf")
@@ -316,14 +336,16 @@ def void_slip(code_id: int):
     return redirect(url_for("staff.show_slip", code_id=item.id, autoprint=1), 303)
 
 
-def _date_arg(name: str) -> dt.date | None:
+def _date_arg(name: str, errors: list[str]) -> dt.date | None:
+    """The filter date ``name`` (None when absent); a bad one is dropped, said, and added to ``errors``."""
     raw = request.args.get(name)
     if not raw:
         return None
     try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        flash(f"Ngày '{raw[:20]}' không hợp lệ: dùng dạng YYYY-MM-DD.", "error")
+        return parse_day(raw)
+    except ValueError as exc:
+        errors.append(str(exc))
+        flash(f"{exc} Đã bỏ qua ngày này.", "error")
         return None
 
 
@@ -333,15 +355,16 @@ def rates():
     period = request.args.get("period", "month")
     if period not in rate_service.PERIODS:
         period = "month"
-    date_from, date_to = _date_arg("from"), _date_arg("to")
+    errors: list[str] = []
+    date_from, date_to = _date_arg("from", errors), _date_arg("to", errors)
     table = rate_service.response_rates(unit_ids=unit_scope(current_user), period=period,
                                         date_from=date_from, date_to=date_to)
-    if request.args.get("format") == "csv":
+    if request.args.get("format") == "csv" and not errors:  # not a file without the dates asked for
         audit.record(current_user.username, "export.rates", None, period=period)
         db.session.commit()
         return Response(to_bytes(table, "csv"), mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="sipas-ty-le-phan-hoi-{period}.csv"'})
     csv_url = url_for("staff.rates", **{**request.args.to_dict(), "period": period, "format": "csv"})
     return render_template("staff/rates.html", table=table, period=period, date_from=date_from, date_to=date_to,
-                           csv_url=csv_url)
+                           csv_url=csv_url), 400 if errors else 200
 

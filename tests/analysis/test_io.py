@@ -170,18 +170,18 @@ def test_load_issuance(database: str) -> None:
     now = dt.datetime(2024, 3, 10, tzinfo=dt.UTC)
     out = load_issuance(database, questionnaire="sipas-2023", now=now)
     assert list(out.columns) == ["unit", "procedure", "kind", "day", "issued", "answered",
-                                 "voided", "expired"]
+                                 "voided", "expired", "open", "open_answered"]
     records = out.assign(day=out["day"].dt.strftime("%Y-%m-%d")).to_dict("records")
     assert records == [
         {"unit": "MC", "procedure": None, "kind": "counter", "day": "2024-03-05", "issued": 1,
-         "answered": 1, "voided": 0, "expired": 0},
+         "answered": 1, "voided": 0, "expired": 0, "open": 0, "open_answered": 0},
         # 20:00 UTC on 1 March is 03:00 on 2 March in Vietnam.
         {"unit": "Q1", "procedure": "P01", "kind": "single", "day": "2024-03-01", "issued": 1,
-         "answered": 1, "voided": 1, "expired": 0},
+         "answered": 1, "voided": 1, "expired": 0, "open": 1, "open_answered": 1},
         {"unit": "Q1", "procedure": "P01", "kind": "single", "day": "2024-03-02", "issued": 1,
-         "answered": 0, "voided": 0, "expired": 1},
+         "answered": 0, "voided": 0, "expired": 1, "open": 0, "open_answered": 0},
         {"unit": "XA", "procedure": "P01", "kind": "single", "day": "2024-04-01", "issued": 1,
-         "answered": 0, "voided": 0, "expired": 0},
+         "answered": 0, "voided": 0, "expired": 0, "open": 1, "open_answered": 0},
     ]
     limited = load_issuance(database, date_from="2024-03-02", date_to="2024-03-31", units="Q1")
     assert limited["day"].dt.strftime("%Y-%m-%d").tolist() == ["2024-03-02"]

@@ -105,10 +105,11 @@ def test_comments_are_searchable_paginated_and_escaped(app, analyst):
     answer(app, count=2, seed=8, comment="<script>alert(1)</script> ghế ngồi chờ")
     answer(app, count=30, seed=9, comment="Rất tốt")
     page = analyst.get("/analyst/comments").get_data(as_text=True)
-    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "32 góp ý" in page and "Trang 1 / 2" in page
     found = analyst.get("/analyst/comments?search=gh%E1%BA%BF").get_data(as_text=True)
     assert "2 góp ý" in found
+    # Comments are ordered by day, then by their random ids: look for the two by search.
+    assert "<script>alert(1)</script>" not in found and "&lt;script&gt;alert(1)&lt;/script&gt;" in found
     assert "Trang 2 / 2" in analyst.get("/analyst/comments?page=2").get_data(as_text=True)
     assert analyst.get("/analyst/comments?search=%25").status_code == 200
 
@@ -130,26 +131,49 @@ def test_downloads(app, analyst, runner):
     assert analyst.get("/analyst/download/report.pdf").status_code == 404
 
 
-def test_response_rate_counts_issued_answered_voided_and_expired(app, analyst):
+def test_response_rate_is_over_codes_whose_window_has_closed(app, analyst):
+    """Open codes may still be answered: they are shown apart, not counted as non-responses."""
     import datetime as dt
+
+    from sqlalchemy import select
 
     from survey_app.analyst import data
     from survey_app.extensions import db
-    from survey_app.models import utcnow
+    from survey_app.models import SurveyCode, utcnow
     from survey_app.services import codes
 
-    answer(app, count=3, seed=11)
-    waiting = issue_codes(app, count=4)
+    answer(app, count=3, seed=11)          # answered, window closed below
+    answer(app, count=1, seed=14)          # answered, window still open
+    waiting = issue_codes(app, count=4)    # voided, expired, and two still open
     issue_codes(app, kind="counter", count=1)  # posters are not handed out one per dossier
     with app.app_context():
+        answered = db.session.scalars(select(SurveyCode).filter_by(status="answered").order_by(SurveyCode.id)).all()
+        for code in [*answered[:3], codes.find(waiting[1])]:
+            code.expires_at = utcnow() - dt.timedelta(days=1)
         codes.void_codes([codes.find(waiting[0])], actor="test")
-        codes.find(waiting[1]).expires_at = utcnow() - dt.timedelta(days=1)
         db.session.commit()
     with app.test_request_context("/analyst/"):
         rate = data.response_rate(data.view())
-    assert (rate.issued, rate.answered, rate.voided, rate.expired) == (7, 3, 1, 1)
-    assert rate.handed_out == 6 and rate.rate == 50.0
-    assert "(3 / 6 mã dùng một lần đã phát)" in analyst.get("/analyst/").get_data(as_text=True)
+    assert (rate.issued, rate.voided) == (8, 1)
+    c = rate.codes
+    assert (c.handed_out, c.answered, c.open, c.open_answered, c.closed) == (7, 4, 3, 1, 4)
+    assert rate.rate == 75.0
+    page = analyst.get("/analyst/").get_data(as_text=True)
+    assert "(3 / 4 mã dùng một lần đã hết hạn trả lời); 3 mã còn hạn, 1 đã trả lời" in page
+
+
+def test_overview_counts_responses_and_says_which_days_they_cover(app, analyst):
+    """The response count is the number of responses (not an index's n), with its dates."""
+    from survey_app.services.timekeeping import today
+
+    answer(app, count=4, seed=15)
+    answer(app, count=1, seed=16, **{c: "" for c in questionnaires.load("sipas-2023").answer_columns
+                                     if c != "HL"})
+    page = analyst.get("/analyst/").get_data(as_text=True)
+    assert 'id="response-count">5<' in page
+    assert re.search(r'id="kpi-overall".*n = <span class="n">4</span>', page, re.S)
+    day = today().strftime("%d/%m/%Y")
+    assert f"Số liệu từ {day} đến {day}" in page
 
 
 def test_same_day_split_equals_an_analysis_of_the_single_use_rows(app, analyst, runner):
@@ -178,3 +202,60 @@ def test_same_day_split_equals_an_analysis_of_the_single_use_rows(app, analyst, 
         assert getattr(split["today"], level).value == getattr(expected[1], level).value
         assert getattr(split["later"], level).ci == getattr(expected[0], level).ci
     assert set(split["differences"]) == {"general", "overall"}
+
+
+@pytest.mark.parametrize("count", [40, 10], ids=["enough-data", "flagged-small-cell"])
+def test_plan_status_says_not_met_in_the_reports_words(app, analyst, tmp_path, count):
+    """An index whose whole interval lies below the target is "Không đạt" (as in the plan
+    report), flagged small cells included; the words come from the report's glossary."""
+    from analysis.report.labels import label
+    from analysis.targets import VERDICTS
+
+    plan = tmp_path / "plan.toml"
+    plan.write_text('[targets]\ngeneral = 85\noverall = 99.5\n', encoding="utf-8")
+    app.config["SIPAS_PLAN_FILE"] = str(plan)
+    answer(app, count=count, seed=12, HL="2")
+    page = analyst.get("/analyst/").get_data(as_text=True)
+    status = page.split("So với mục tiêu kế hoạch", 1)[1].split("</table>", 1)[0]
+    general = status.split("Chỉ số SIPAS (câu hỏi chung)", 1)[1].split("</tr>", 1)[0]
+    assert label("not_met", "vi") == "Không đạt" and "Không đạt" in general
+    cells = re.findall(r'<td class="verdict[^"]*">([^<]*)</td>', status)
+    assert cells and set(cells) <= {label(v, "vi") for v in VERDICTS} | {"–"}, cells
+
+
+def test_priorities_name_every_quadrant_in_words(app, analyst):
+    from analysis.priorities import QUADRANTS
+    from analysis.report.labels import label
+
+    answer(app, count=60, seed=13)
+    page = analyst.get("/analyst/priorities").get_data(as_text=True)
+    table = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    for code in QUADRANTS:
+        assert f">{code}<" not in table
+    shown = {label(code, "vi") for code in QUADRANTS if f">{label(code, 'vi')}<" in table}
+    assert shown, "no quadrant named in Vietnamese"
+
+
+def test_downloaded_plan_report_has_the_response_rate_of_sipas_report_db(app, analyst, runner):
+    """The dashboard's plan report reads code issuance as `sipas report --db` does."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from survey_app.analyst.data import EXAMPLE_PLAN
+    from survey_app.extensions import db
+    from survey_app.models import SurveyCode, utcnow
+    from survey_app.services.timekeeping import today
+
+    answer(app, count=31, seed=17)
+    issue_codes(app, count=9)
+    with app.app_context():
+        for code in db.session.scalars(select(SurveyCode)):
+            code.expires_at = utcnow() - dt.timedelta(minutes=1)
+        db.session.commit()
+    period = today().strftime("%Y-%m")
+    web = analyst.get(f"/analyst/download/report.html?report_period={period}").get_data(as_text=True)
+    cli = runner.invoke(["report", "--db", "--plan", str(EXAMPLE_PLAN), "--period", period]).output
+    fact = "Tỷ lệ phản hồi (trên mã đã hết hạn trả lời): 77,5 %"  # 31 of 40
+    assert fact in web and fact in cli
+    assert "Không có số liệu mã phát ra" not in web

@@ -9,13 +9,13 @@ import re
 import subprocess
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from survey_app.extensions import db
 from survey_app.models import ApiKey, AuditEntry, SurveyCode
 from survey_app.printing import qr_payload
 from survey_app.services import apikeys, catalog, codes
-from tests.support import csrf_token, issue_codes, require_tool
+from tests.support import csrf_token, full_answers, issue_codes, require_tool
 
 KEY_PATTERN = re.compile(r"^sipas_[a-z0-9]{8}_[0-9A-Za-z]{43}$")
 
@@ -206,6 +206,25 @@ def test_a_used_up_code_gives_the_dossier_a_new_one(app, client, key):
     again = post(client, key, {"unit": "SEC", "dossier": DOSSIER})
     assert again.status_code == 201 and again.get_json()["code"] != first
     assert post(client, key, {"unit": "SEC", "dossier": DOSSIER}).get_json()["code"] == again.get_json()["code"]
+
+
+def answer_code(app, code: str) -> None:
+    citizen = app.test_client()
+    form = citizen.get(f"/s/{code}").get_data(as_text=True)
+    assert citizen.post(f"/s/{code}", data={**full_answers(), "csrf_token": csrf_token(form)}).status_code == 303
+
+
+def test_an_answered_dossier_gets_no_new_code(app, client, key):
+    """One dossier, one answer: once its code was answered, a repeat is 409 with the state."""
+    first = post(client, key, {"unit": "SEC", "dossier": DOSSIER}).get_json()["code"]
+    answer_code(app, first)
+    again = post(client, key, {"unit": "SEC", "dossier": DOSSIER})
+    assert_error(again, 409, "dossier")
+    assert again.get_json()["error"]["state"] == "answered" and "code" not in again.get_json()
+    with app.app_context():
+        from survey_app.models import SurveyCode
+
+        assert db.session.scalar(select(func.count()).select_from(SurveyCode)) == 1
 
 
 def test_the_dossier_number_is_stored_and_logged_nowhere(app, client, key, caplog):

@@ -35,23 +35,88 @@ def test_login_logout_and_session_cookie_flags(app, client, auth):
     assert {"login", "logout"} <= actions
 
 
-def test_wrong_password_then_lockout_with_clear_message(app, client, auth):
-    for _ in range(4):
+def _flash(response) -> str:
+    return re.search(r'class="flash[^"]*"[^>]*>(.*?)<', response.get_data(as_text=True), re.S).group(1).strip()
+
+
+def test_wrong_password_then_lockout_answers_as_for_an_unknown_name(app, client, auth):
+    unknown = auth.login("nobody-here", "wrong password!")
+    assert unknown.status_code == 401 and "tạm khóa" in _flash(unknown)  # says what happens, to everyone
+    for _ in range(5):
         assert auth.login("staff", "wrong password!").status_code == 401
-    locked = auth.login("staff", "wrong password!")
-    assert locked.status_code == 429 and "tạm khóa" in locked.get_data(as_text=True)
-    # Even the right password is refused while locked.
-    assert auth.login("staff", PASSWORD).status_code == 429
     with app.app_context():
+        user = db.session.scalar(select(User).filter_by(username="staff"))
+        assert user.locked_until is not None, "five failures lock the account"
         failures = db.session.scalar(select(func.count()).select_from(AuditEntry).filter_by(action="login.failed"))
-    assert failures == 5
+    assert failures == 6
+    # Even the right password is refused while locked, in the words an unknown name gets.
+    locked = auth.login("staff", PASSWORD)
+    assert locked.status_code == unknown.status_code == 401
+    assert _flash(locked) == _flash(unknown)
+    assert client.get("/staff/").status_code == 302
 
 
-def test_login_never_redirects_off_site(client, auth):
-    page = client.get("/staff/login?next=//evil.example/")
-    response = client.post("/staff/login?next=//evil.example/", data={
+@pytest.mark.parametrize("target", ["//evil.example/", "/%09/evil.example", "/%5Cevil.example", "/%0d%0aSet-Cookie:x=1",
+                                    "https://evil.example/", "/%0a/evil.example", "%2F%2Fevil.example"])
+def test_login_never_redirects_off_site(client, auth, target):
+    page = client.get(f"/staff/login?next={target}")
+    response = client.post(f"/staff/login?next={target}", data={
         "username": "staff", "password": PASSWORD, "csrf_token": csrf_token(page.get_data(as_text=True))})
-    assert response.headers["Location"].endswith("/staff/")
+    assert response.status_code == 302 and response.headers["Location"] == "/staff/"
+
+
+def test_login_keeps_a_path_on_this_site(client, auth):
+    page = client.get("/staff/login?next=/staff/rates%3Fperiod%3Dday")
+    response = client.post("/staff/login?next=/staff/rates%3Fperiod%3Dday", data={
+        "username": "staff", "password": PASSWORD, "csrf_token": csrf_token(page.get_data(as_text=True))})
+    assert response.headers["Location"] == "/staff/rates?period=day"
+
+
+def test_a_session_ends_hours_after_the_login_however_busy(app, client, auth):
+    import datetime as dt
+
+    from survey_app.models import StaffSession, utcnow
+
+    auth.login("staff")
+    assert client.get("/staff/").status_code == 200
+    with app.app_context():
+        (session_row,) = db.session.scalars(select(StaffSession)).all()
+        hours = app.config["SIPAS_SESSION_HOURS"]
+        session_row.created_at = utcnow() - dt.timedelta(hours=hours, seconds=-30)
+        db.session.commit()
+    assert client.get("/staff/").status_code == 200  # 30 s left, and requests keep coming
+    with app.app_context():
+        session_row = db.session.scalars(select(StaffSession)).one()
+        session_row.created_at -= dt.timedelta(seconds=31)
+        db.session.commit()
+    assert client.get("/staff/").status_code == 302
+
+
+def test_logout_ends_the_session_for_a_copied_cookie(app, client, auth):
+    auth.login("staff")
+    thief = app.test_client()
+    cookie = client.get_cookie("session")
+    thief.set_cookie(cookie.key, cookie.value)
+    assert thief.get("/staff/").status_code == 200
+    auth.logout()
+    assert thief.get("/staff/").status_code == 302
+    with app.app_context():
+        from survey_app.models import StaffSession
+
+        assert db.session.scalar(select(func.count()).select_from(StaffSession)) == 0
+
+
+def test_wrong_current_passwords_count_toward_the_lockout(app, client, auth):
+    auth.login("staff")
+    for attempt in range(5):
+        response = client.post("/staff/password", data={
+            "current": f"not it {attempt}", "new": "another new password", "confirm": "another new password",
+            "csrf_token": token(client, "/staff/password")})
+        assert response.status_code == (400 if attempt < 4 else 302)
+    with app.app_context():
+        assert db.session.scalar(select(User).filter_by(username="staff")).locked_until is not None
+    assert client.get("/staff/").status_code == 302  # the session ended with the lock
+    assert auth.login("staff", PASSWORD).status_code == 401
 
 
 def test_change_password_logs_out_other_sessions(app, auth, client):
@@ -175,11 +240,31 @@ def test_response_rates_page_and_csv(app, client, auth):
     client_public.post(f"/s/{codes[0]}", data={**full_answers(), "csrf_token": csrf_token(html)})
     auth.login("staff")
     page = client.get("/staff/rates?period=day").get_data(as_text=True)
-    assert "Phòng Lãnh sự" in page and "16,7 %" in page  # 1 of 6 (the counter's 2 roll up into SEC)
+    # Every window is still open: no rate yet, and no code counted as a non-response.
+    assert "Phòng Lãnh sự" in page and "%" not in page.split("<tbody>", 1)[1]
+    _close_windows(app, codes[:3])
+    page = client.get("/staff/rates?period=day").get_data(as_text=True)
+    row = page.split("Phòng Lãnh sự (SEC)", 1)[1].split("</tr>", 1)[0]
+    # 1 answered of the 3 closed; the 3 open (the counter's 2 roll up into SEC) apart.
+    cells = re.findall(r'<td class="num">([^<]*)</td>', row)
+    assert cells == ["6", "0", "3", "1", "33,3 %", "3", "0"], cells
     csv = client.get("/staff/rates?period=month&format=csv")
     assert csv.mimetype == "text/csv" and csv.data.startswith(b"\xef\xbb\xbf")
     text = csv.data.decode("utf-8-sig")
     assert "SEC-Q1" in text and "OTHER" not in text and "DEPT" not in text
+
+
+def _close_windows(app, codes: list[str]) -> None:
+    import datetime as dt
+
+    from survey_app.extensions import db
+    from survey_app.models import utcnow
+    from survey_app.services import codes as code_service
+
+    with app.app_context():
+        for code in codes:
+            code_service.find(code).expires_at = utcnow() - dt.timedelta(minutes=1)
+        db.session.commit()
 
 
 @pytest.mark.parametrize("path", ["/staff/login", "/staff/"])
@@ -195,3 +280,18 @@ def test_forms_without_csrf_are_refused(client, auth):
     auth.login("staff")
     assert client.post("/staff/slip", data=slip_form()).status_code == 400
     assert client.post("/staff/logout").status_code == 400
+
+
+def test_batches_show_times_on_the_departments_clock(app, client, auth):
+    import datetime as dt
+
+    from survey_app.models import CodeBatch
+
+    issue_codes(app, count=2)
+    with app.app_context():
+        batch = db.session.scalars(select(CodeBatch)).one()
+        batch.created_at = dt.datetime(2026, 3, 1, 20, 15)  # UTC: 03:15 on 2 March in Vietnam
+        db.session.commit()
+    auth.login("staff")
+    listing = client.get("/staff/batches").get_data(as_text=True)
+    assert "02/03/2026 03:15" in listing and "UTC" not in listing

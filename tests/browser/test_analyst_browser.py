@@ -30,7 +30,7 @@ def login_as_analyst(page, base: str) -> None:
         page.click("button[type=submit]")
 
 
-def test_analyst_filters_downloads_and_opens_the_report(app, live_server, office):
+def test_analyst_filters_downloads_and_opens_the_report(app, live_server, office, tmp_path):
     answer(app, count=34, seed=21)
     answer(app, unit=ORG.other_section, count=31, seed=22)
     login_as_analyst(office, live_server)
@@ -54,8 +54,13 @@ def test_analyst_filters_downloads_and_opens_the_report(app, live_server, office
     with open(info.value.path(), encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(io.StringIO(handle.read())))
     assert len(rows) == 34 and {r["unit"] for r in rows} == {ORG.section}
-    # Open the plan report.
-    office.click("#dl-report-html")
-    office.wait_for_load_state()
+    # The plan report is a document to keep: downloaded, then opened from disk with its styles.
+    with office.expect_download() as info:
+        office.click("#dl-report-html")
+    report = tmp_path / info.value.suggested_filename
+    info.value.save_as(report)
+    assert report.suffix == ".html"
+    office.goto(report.as_uri())
     assert office.locator("svg").count() >= 1
     assert "Kế hoạch" in office.content() or "kế hoạch" in office.content()
+    assert office.evaluate("getComputedStyle(document.querySelector('table')).borderCollapse") == "collapse"

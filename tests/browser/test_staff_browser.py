@@ -50,3 +50,40 @@ def test_staff_logs_in_prints_a_slip_and_issues_a_batch(app, live_server, desk):
     href = desk.locator("#download-pdf").get_attribute("href")
     pdf = desk.request.get(f"{live_server}{href}")
     assert pdf.ok and pdf.body().startswith(b"%PDF")
+
+
+def test_the_html_slip_prints_on_one_80_mm_page_with_the_pdfs_words(app, live_server, desk, tmp_path):
+    """Chromium's own print of the HTML slip: 80 mm wide, one page, and the words of the PDF
+    slip (title, the sentence, the expiry, "Hoặc mở:")."""
+    import subprocess
+
+    from tests.support import issue_codes, require_tool
+
+    pdfinfo, pdftotext = require_tool("pdfinfo"), require_tool("pdftotext")
+    issue_codes(app)
+    desk.goto(f"{live_server}/staff/login")
+    desk.fill("#username", "staff")
+    desk.fill("#password", PASSWORD)
+    with desk.expect_navigation():
+        desk.click("button[type=submit]")
+    with app.app_context():
+        from sqlalchemy import select
+
+        from survey_app.extensions import db
+        from survey_app.models import SurveyCode
+
+        code_id = db.session.scalar(select(SurveyCode.id))
+    desk.goto(f"{live_server}/staff/slip/{code_id}")
+    desk.wait_for_selector(".slip .code")
+    printed = tmp_path / "slip.pdf"
+    printed.write_bytes(desk.pdf(prefer_css_page_size=True, print_background=False))
+    info = subprocess.run([pdfinfo, str(printed)], capture_output=True, text=True, check=True).stdout
+    width_pt = float(re.search(r"Page size:\s+([\d.]+) x", info).group(1))
+    assert re.search(r"Pages:\s+1\n", info), info
+    assert abs(width_pt - 80 / 25.4 * 72) < 1.5, info  # 80 mm, not A4's 210 mm
+    words = subprocess.run([pdftotext, "-enc", "UTF-8", str(printed), "-"], capture_output=True, text=True,
+                           check=True).stdout
+    flat = " ".join(words.split())
+    for expected in ("Đánh giá sự hài lòng", "Hoặc mở:", "Hạn trả lời:", "khoảng 1 phút"):
+        assert expected in flat, flat
+    assert "In lại" not in flat and "Hủy mã" not in flat  # only the slip prints

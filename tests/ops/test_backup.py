@@ -63,7 +63,7 @@ def test_round_trip(backend_app, tmp_path):
     [later] = issue_codes(app)
     with app.app_context():
         catalog.add_unit("NEW", "Đơn vị mới", parent="DEPT")
-    assert runner.invoke(["purge-comments", "--older-than", "0"]).exit_code == 0
+    assert runner.invoke(["purge-comments", "--older-than", "1", "--yes"]).exit_code == 0
     assert snapshot(app) != before
 
     restored = runner.invoke(["restore", str(target), "--yes"])
@@ -143,7 +143,7 @@ def test_files_that_are_not_sipas_backups_are_refused(app, tmp_path):
     for offset in range(page, len(data), page):  # break every b-tree page header but the first page's
         data[offset:offset + 12] = b"\xa5" * 12
     damaged.write_bytes(bytes(data))
-    _restore_refused(app, damaged, "Restore failed")
+    _restore_refused(app, damaged, "restore failed")
 
 
 def test_backup_from_a_newer_sipas_is_refused(app, tmp_path):

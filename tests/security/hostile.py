@@ -4,7 +4,9 @@ The fixtures that use them are in conftest.py."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from flask import Flask
 from hypothesis import HealthCheck, settings
@@ -96,3 +98,68 @@ def assert_no_server_error(response, what: str) -> None:
     body = response.get_data()
     assert response.status_code < 500, f"{what}: {response.status_code}\n{body[:800]!r}"
     assert b"Traceback (most recent call last)" not in body, f"{what}: a traceback was shown"
+
+
+# Values past what a database id, the page arithmetic or the calendar can hold. Each query is one
+# concern, so that refusing one parameter cannot hide a crash on another.
+HUGE = "99999999999999999999"
+HUGE_IDS = (str(2**63), str(2**64), HUGE, "9" * 5000)
+HOSTILE_SEGMENTS = (HUGE, "9" * 5000, "-1", "..", "x" * 2000, "<b>x</b>", "\u0663", "%00", "sipas-2023@" + HUGE)
+DATE_NAMES = ("from", "to", "date_from", "date_to", "start", "end", "since", "until")
+NUMBER_NAMES = ("per_page", "count", "confidence", "bootstrap", "seed", "small_n", "max_width", "autoprint", "size")
+EXTREME_QUERIES: tuple[dict[str, str], ...] = (
+    {"page": HUGE},
+    {"page": "9" * 5000},
+    {"page": str(2**63 - 1)},  # fits the driver, but not once multiplied by the page size
+    {"page": "-" + HUGE},
+    {name: "0001-01-01" for name in DATE_NAMES},
+    {name: "9999-12-31" for name in DATE_NAMES},
+    {"from": "0001-01-01", "to": "9999-12-31", "date_from": "0001-01-01", "date_to": "9999-12-31"},
+    {"from": "9999-12-31", "date_from": "9999-12-31"},
+    {"to": "0001-01-01", "date_to": "0001-01-01", "period": "day"},
+    {"from": "2000-01-01", "to": "2100-12-31", "date_from": "2000-01-01", "date_to": "2100-12-31", "period": "day"},
+    {name: HUGE for name in NUMBER_NAMES},
+    {name: "9" * 5000 for name in NUMBER_NAMES},
+    {"confidence": "nan", "max_width": "inf", "bootstrap": "1e400", "seed": "-" + HUGE, "small_n": "-1"},
+    {"q": "sipas-2023@" + HUGE, "questionnaire": "sipas-2023@" + HUGE},
+    {"q": "x@" + HUGE, "questionnaire": "x@" + HUGE, "unit": HUGE, "procedure": HUGE, "channel": HUGE},
+    {"report_period": "9999-Q4"},
+    {"report_period": "0001"},
+    {"report_period": HUGE, "period": "year"},
+    {"format": "csv", "from": "0001-01-01", "to": "9999-12-31"},
+)
+EXTREME_FORM = {"count": HUGE, "questionnaire": "sipas-2023@" + HUGE, "unit": HUGE, "procedure": HUGE,
+                "kind": "single", "code": HUGE, "parent": HUGE, "date_from": "0001-01-01", "date_to": "9999-12-31"}
+# Bodies for the JSON API: huge numbers where text is expected, and numbers no float can hold.
+EXTREME_JSON: tuple[bytes, ...] = (
+    b'{"unit": "SEC", "questionnaire": "x@' + HUGE.encode() + b'"}',
+    b'{"unit": "SEC", "questionnaire": "sipas-2023@' + HUGE.encode() + b'"}',
+    b'{"unit": "SEC", "questionnaire": "sipas-2023@' + str(2**63).encode() + b'"}',
+    b'{"unit": "SEC", "questionnaire": "sipas-2023@' + str(2**31).encode() + b'"}',
+    b'{"unit": ' + HUGE.encode() + b', "kind": 1e400, "dossier": -1e400}',
+    b'{"unit": "SEC", "procedure": ' + b"9" * 5000 + b"}",
+    b"9" * 5000,
+)
+
+_SEGMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")  # <converter(args):name> in a rule
+
+
+def path_with(rule, values: dict[str, object], **raw: str) -> str:
+    """The path of ``rule`` with ``values`` (or the raw text in ``raw``) in its segments, built by
+    hand: url_for would refuse the very values meant to test the route."""
+
+    def segment(match: re.Match) -> str:
+        converter, name = match.group(1) or "default", match.group(2)
+        if name in raw:
+            return quote(raw[name], safe="")
+        if converter == "int":
+            return str(values.get(name, 1))
+        return quote(str(values.get(name, "csv" if name == "fmt" else "x")), safe="/" if converter == "path" else "")
+
+    return _SEGMENT.sub(segment, rule.rule)
+
+
+def segment_names(rule) -> tuple[list[str], list[str]]:
+    """The names of ``rule``'s integer segments and of its other segments."""
+    found = _SEGMENT.findall(rule.rule)
+    return [name for kind, name in found if kind == "int"], [name for kind, name in found if kind != "int"]

@@ -7,13 +7,27 @@ must hold whatever the table says."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import url_for
 
 from survey_app import create_app
 from survey_app.extensions import db
 from survey_app.models import User
-from tests.security.hostile import assert_no_server_error, digest, signed_in
-from tests.support import ORG, PASSWORD, csrf_token
+from tests.security.hostile import (
+    EXTREME_FORM,
+    EXTREME_JSON,
+    EXTREME_QUERIES,
+    HOSTILE_SEGMENTS,
+    HUGE_IDS,
+    assert_no_server_error,
+    digest,
+    make_world,
+    path_with,
+    segment_names,
+    signed_in,
+)
+from tests.support import ORG, PASSWORD, csrf_token, store_random_answers
 
 PUBLIC_BLUEPRINTS = ("public", "static")
 HOSTILE_QUERY = {
@@ -105,6 +119,83 @@ def test_api_routes_with_bad_keys_are_401_and_store_nothing(app, world):
                 assert response.get_json()["error"]["status"] == 401
                 assert world.code.encode() not in response.get_data()
     assert digest(app) == before
+
+
+def _every_rule(app) -> list[tuple[str, str, object]]:
+    """Every rule and method of app.url_map, the public ones and the login too; logging out last."""
+    found = [(rule.endpoint, method, rule) for rule in app.url_map.iter_rules()
+             for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})]
+    return sorted(found, key=lambda item: item[0] == "staff.logout")
+
+
+def _identities(app, world):
+    """(name, client, CSRF token, headers) per role, and per API key for the API. The admin comes
+    last: what it may do (revoke the key the key identity uses) must not hide anything."""
+    yield "anonymous", *signed_in(app, "anonymous"), {}
+    for name, key in (("key codes:issue", world.sec_key), ("key indices:read", world.indices_key)):
+        yield name, app.test_client(), "", {"Authorization": f"Bearer {key}"}
+    for who in ("analyst", "staff", "admin"):
+        yield who, *signed_in(app, who), {}
+
+
+def _send(client, method: str, url: str, token: str, headers: dict[str, str], body: bytes | None = None):
+    if method == "GET":
+        return client.get(url, headers=headers)
+    if url.startswith("/api/"):
+        return client.open(url, method=method, data=body or b'{"unit": "SEC"}', headers=headers,
+                           content_type="application/json")
+    return client.open(url, method=method, data={"csrf_token": token, **EXTREME_FORM}, headers=headers)
+
+
+def _verdict(response, url: str, expect: int | None = None) -> str | None:
+    """What is wrong with the answer to ``url`` (None: nothing)."""
+    status, body = response.status_code, response.get_data()
+    if status >= 500 or b"Traceback (most recent call last)" in body:
+        return f"{status}: {body[:300]!r}"
+    if expect is not None and status != expect:
+        return f"{status}, expected {expect}"
+    if url.startswith("/api/") and status >= 400:
+        error = (response.get_json(silent=True) or {}).get("error") or {}
+        if error.get("status") != status or not isinstance(error.get("message"), str):
+            return f"{status} without the API's error shape: {body[:200]!r}"
+    return None
+
+
+def test_every_route_with_extreme_values_answers_4xx_never_5xx(backend_app):
+    """Ids past BIGINT, absurd page numbers, dates at the ends of the calendar, huge numbers in
+    JSON: on SQLite and PostgreSQL, for every identity, a 4xx (an id no row can have: 404), never 5xx."""
+    app = backend_app
+    world = make_world(app)
+    store_random_answers(app, count=3, comment="Góp ý để có trang bình luận.")
+    routes = _every_rule(app)
+    problems: list[str] = []
+    requests = 0
+    for who, client, token, headers in _identities(app, world):
+        for endpoint, method, rule in routes:
+            if headers and not rule.rule.startswith("/api/"):
+                continue
+            int_names, text_names = segment_names(rule)
+            attempts: list[tuple[str, bytes | None, int | None]] = [
+                (path_with(rule, world.values, **{name: value}), None, 404)
+                for name in int_names for value in HUGE_IDS]
+            attempts += [(path_with(rule, world.values, **{name: value}), None, None)
+                         for name in text_names for value in HOSTILE_SEGMENTS]
+            base = path_with(rule, world.values)
+            attempts += [(f"{base}?{urlencode(query)}", None, None) for query in EXTREME_QUERIES]
+            if method == "POST" and base.startswith("/api/"):
+                attempts += [(base, body, None) for body in EXTREME_JSON]
+            for url, body, expect in attempts:
+                requests += 1
+                try:
+                    problem = _verdict(_send(client, method, url, token, headers, body), url, expect)
+                except Exception as exc:  # under TESTING an error outside the views reaches the client
+                    problem = f"raised {type(exc).__name__}: {str(exc)[:200]}"
+                if problem:
+                    shown = url if len(url) < 120 else url[:100] + f"...({len(url)} characters)"
+                    problems.append(f"{who} {method} {endpoint} {shown}{' ' + body[:80].decode() if body else ''}: "
+                                    f"{problem}")
+    assert requests > 2000, requests
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
 
 
 def _session_cookie(client) -> str:
