@@ -9,39 +9,31 @@ with ``pg_restore --clean --if-exists --single-transaction`` (all or nothing).
 Every backup is checked before it is trusted: the file's kind must match the configured
 backend, it must hold the sipas tables at a migration this version of sipas knows, and a
 SQLite file must pass ``PRAGMA integrity_check``. A restore also refuses a backup whose schema
-differs in anything (a table, column, index, constraint, trigger, view or function) from the
-schema the migrations create at the backup's revision: a trigger added to a backup would run
-on every answer after the restore, and one dropped would unlock the append-only audit log.
+differs in anything from the schema the migrations create at the backup's revision
+(backup_schema).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import glob
 import os
 import re
 import secrets
-import shutil
 import sqlite3
-import subprocess
-import tempfile
-from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from alembic import command
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import create_engine, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.pool import NullPool
 
 from ..extensions import db
 from ..models import Comment, utcnow
 from . import audit
+from .backup_schema import check_pg_schema, check_sqlite_schema
+from .backup_tools import BackupError, find_pg_tool, run_tool
 from .timekeeping import local_date
 
 SQLITE = "sqlite"
@@ -61,10 +53,6 @@ SECRET_KEY_REMINDER = (
     "stored hashed and sealed with it, so without the same key printed codes are not found and "
     "batches cannot be reprinted."
 )
-
-
-class BackupError(RuntimeError):
-    """A backup or restore that cannot go ahead; the message says why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -140,116 +128,6 @@ def _check_revision(revision: str | None, source: str) -> str:
     return revision
 
 
-def _migrate(url: str, revision: str, **engine_options: Any) -> None:
-    """Run the migrations up to ``revision`` on the database at ``url``, as 'sipas init' does."""
-    from ..database import alembic_config, configure_sqlite
-
-    engine = create_engine(url, poolclass=NullPool, **engine_options)
-    configure_sqlite(engine)
-    try:
-        with engine.begin() as connection:
-            cfg = alembic_config(url)
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, revision)
-    finally:
-        engine.dispose()
-
-
-# Schema comparison ---------------------------------------------------------------------------
-
-# Whitespace between tokens does not count; quoted text (literals, identifiers, function
-# bodies) is compared exactly.
-_TOKEN = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]|(\$\w*\$).*?\1|\w+|\S""", re.S)
-# Object kinds whose name is "table object".
-_ON_TABLE = {"trigger", "constraint", "fk constraint", "check constraint", "default", "rule", "policy"}
-_SHOWN_DIFFERENCES = 5
-
-
-def _tokens(sql: str | None) -> tuple[str, ...]:
-    return tuple(match.group(0) for match in _TOKEN.finditer(sql or ""))
-
-
-Objects = dict[tuple[str, ...], str]  # (kind, name[, table]) -> the object's SQL
-
-
-def _add(objects: Objects, key: tuple[str, ...], sql: str) -> None:
-    """A second object under a name already taken is kept apart (it must not hide the first)."""
-    unique, seen = key, 1
-    while unique in objects:
-        seen += 1
-        unique = (key[0], f"{key[1]} #{seen}", *key[2:])
-    objects[unique] = sql
-
-
-def _describe(kind: str, name: str, table: str = "") -> str:
-    kind = kind.lower()
-    if kind in _ON_TABLE and not table and " " in name:
-        table, name = name.split(" ", 1)
-    return f"{kind} {name} on {table}" if table and table != name else f"{kind} {name}".strip()
-
-
-def _where_it_differs(found: str, forms: list[str]) -> str:
-    """The first line (or else the first words) of ``found`` that none of ``forms`` has there."""
-    lines = found.splitlines()
-    shaped = [form.splitlines() for form in forms if len(form.splitlines()) == len(lines)]
-    for i, line in enumerate(lines if shaped else []):
-        if not any(_tokens(line) == _tokens(form[i]) for form in shaped):
-            return f"'{line.strip()[:80]}' thay vì (instead of) '{shaped[0][i].strip()[:80]}'"
-    theirs, ours = _tokens(found), _tokens(forms[0])
-    at = next((i for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a != b), min(len(ours), len(theirs)))
-
-    def excerpt(tokens: tuple[str, ...]) -> str:
-        text = " ".join(tokens[max(at - 2, 0):at + 6])
-        return f"'{text[:80]}'" if text else "(nothing)"
-
-    return f"{excerpt(theirs)} thay vì (instead of) {excerpt(ours)}"
-
-
-def _same(found: str, *forms: str) -> bool:
-    """Whether ``found`` is one of ``forms``, or (same lines, each one of theirs) a mix of them:
-    one table can hold a constraint from a restore beside one added by a later migration."""
-    tokens = _tokens(found)
-    if any(tokens == _tokens(form) for form in forms):
-        return True
-    lines = found.splitlines()
-    alternatives = [form.splitlines() for form in forms if len(form.splitlines()) == len(lines)]
-    return len(alternatives) > 1 and all(
-        any(_tokens(line) == _tokens(form[i]) for form in alternatives) for i, line in enumerate(lines))
-
-
-def _schema_differences(expected: Mapping[tuple[str, ...], str], found: Mapping[tuple[str, ...], str],
-                        also: Mapping[tuple[str, ...], str] | None = None) -> list[str]:
-    """What ``found`` has that ``expected`` lacks, lacks, or has otherwise, in readable lines.
-
-    A definition in ``also`` (the same objects written another way) is accepted too."""
-    differences = []
-    for key, sql in expected.items():
-        if key not in found:
-            differences.append(f"thiếu (missing) {_describe(*key)}")
-        else:
-            forms = [sql, *([also[key]] if also and key in also else [])]
-            if not _same(found[key], *forms):
-                differences.append(f"khác (changed) {_describe(*key)}: {_where_it_differs(found[key], forms)}")
-    differences += [f"thừa (extra) {_describe(*key)}" for key in found if key not in expected]
-    return differences
-
-
-def _refuse_other_schema(differences: list[str], source: str, revision: str) -> None:
-    if not differences:
-        return
-    shown = "; ".join(differences[:_SHOWN_DIFFERENCES])
-    more = len(differences) - _SHOWN_DIFFERENCES
-    if more > 0:
-        shown += f"; và {more} khác biệt nữa (and {more} more)"
-    raise BackupError(
-        f"lược đồ của {source} khác với lược đồ mà các migration của sipas tạo ra ở phiên bản {revision}, "
-        "nên bản sao lưu này không được khôi phục và cơ sở dữ liệu không bị thay đổi. Hãy dùng một bản sao lưu "
-        f"chưa bị sửa đổi (the schema of {source} differs from the one sipas's migrations create at schema "
-        f"version {revision}, so it was not restored and the database was not changed; use a backup that was "
-        f"not altered). Khác biệt (differences): {shown}."
-    )
-
-
 def _temporary_beside(path: Path, suffix: str) -> Path:
     """A new empty file beside ``path``, readable by its owner only whatever the umask: a
     backup holds comments and password hashes (os.replace keeps the mode)."""
@@ -305,33 +183,6 @@ def _one_version(versions: list[Any], source: str) -> str | None:
     return str(versions[0]) if versions and versions[0] is not None else None
 
 
-def _sqlite_objects(connection: sqlite3.Connection) -> Objects:
-    """Every schema object's definition; only the planner's statistics (ANALYZE) are left out."""
-    objects: Objects = {}
-    for kind, name, table, sql in connection.execute("SELECT type, name, tbl_name, sql FROM sqlite_master"):
-        if not (kind == "table" and re.fullmatch(r"sqlite_stat\d", name)):
-            _add(objects, (kind, name, table), sql or "")
-    return objects
-
-
-@lru_cache(maxsize=4)
-def _sqlite_reference(revision: str) -> Objects:
-    """The schema the migrations create at ``revision``, in a scratch file."""
-    with tempfile.TemporaryDirectory(prefix="sipas-schema-") as folder:
-        path = Path(folder) / "reference.sqlite"
-        _migrate(f"sqlite:///{path}", revision)
-        connection = sqlite3.connect(path)
-        try:
-            return _sqlite_objects(connection)
-        finally:
-            connection.close()
-
-
-def _check_sqlite_schema(connection: sqlite3.Connection, source: str, revision: str) -> None:
-    _refuse_other_schema(_schema_differences(_sqlite_reference(revision), _sqlite_objects(connection)),
-                         source, revision)
-
-
 def _sqlite_backup(url: str, output: Path) -> None:
     source = _sqlite_path(url)
     if not source.exists():
@@ -372,7 +223,7 @@ def _sqlite_restore(url: str, backup_file: Path) -> str:
             raise BackupError(f"{backup_file} is not a readable SQLite database ({exc}).") from None
         try:
             revision = _check_sqlite(copy, str(backup_file))
-            _check_sqlite_schema(copy, str(backup_file), revision)
+            check_sqlite_schema(copy, str(backup_file), revision)
             live = sqlite3.connect(target, timeout=60)
             try:
                 # The whole copy is one write transaction on the live database: atomic, and
@@ -396,25 +247,6 @@ def _sqlite_restore(url: str, backup_file: Path) -> str:
 
 # PostgreSQL ----------------------------------------------------------------------------------
 
-def _version_key(path: str) -> tuple[int, ...]:
-    match = re.search(r"/postgresql/([\d.]+)/bin/", path)
-    return tuple(int(part) for part in match.group(1).split(".")) if match else (0,)
-
-
-def find_pg_tool(name: str) -> str:
-    """``pg_dump`` or ``pg_restore``: on PATH, else the newest in /usr/lib/postgresql/*/bin."""
-    found = shutil.which(name)
-    if found:
-        return found
-    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=_version_key, reverse=True)
-    if candidates:
-        return candidates[0]
-    raise BackupError(
-        f"{name} was not found on PATH or in /usr/lib/postgresql/*/bin: install the PostgreSQL client "
-        "of the server's version (Debian: apt-get install postgresql-client)."
-    )
-
-
 def _pg_connection(url: str) -> tuple[str, dict[str, str]]:
     """A libpq URI without the password, and an environment that carries the password (so it
     never shows in the process list)."""
@@ -426,26 +258,15 @@ def _pg_connection(url: str) -> tuple[str, dict[str, str]]:
     return uri, env
 
 
-def _run(command: list[str], env: dict[str, str], what: str) -> str:
-    try:
-        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    except OSError as exc:
-        raise BackupError(f"{what} could not start: {exc}") from None
-    if done.returncode != 0:
-        message = (done.stderr or done.stdout).strip().splitlines()
-        raise BackupError(f"{what} failed: {' | '.join(message[-5:]) or f'exit status {done.returncode}'}")
-    return done.stdout
-
-
 def _check_pg_archive(backup_file: Path, env: dict[str, str]) -> str:
     """The archive's table of contents holds the sipas tables; returns its schema revision."""
     restore = find_pg_tool("pg_restore")
-    listing = _run([restore, "--list", str(backup_file)], env, f"reading {backup_file}")
+    listing = run_tool([restore, "--list", str(backup_file)], env, f"reading {backup_file}")
     tables = set(re.findall(r"\bTABLE \S+ (\w+)", listing))
     missing = SIPAS_TABLES - tables
     if missing:
         raise BackupError(f"{backup_file} is not a sipas backup (no table {', '.join(sorted(missing))}).")
-    data = _run([restore, "--data-only", "--table=alembic_version", "--file=-", str(backup_file)], env,
+    data = run_tool([restore, "--data-only", "--table=alembic_version", "--file=-", str(backup_file)], env,
                 f"reading the schema version of {backup_file}")
     copied = re.search(r"^COPY \S*alembic_version \((.*?)\) FROM stdin;\n(.*?)^\\\.", data, re.M | re.S)
     if copied is None:
@@ -458,116 +279,11 @@ def _check_pg_archive(backup_file: Path, env: dict[str, str]) -> str:
     return _check_revision(_one_version(versions, str(backup_file)), str(backup_file))
 
 
-# pg_restore prints these itself, between objects, whenever they change; the values are the defaults.
-_PG_NOISE = re.compile(r"^(\\(un)?restrict \S+|-- Dumped (from|by) .*|--|-- PostgreSQL database dump( complete)?"
-                       r"|SET default_tablespace = '';|SET default_table_access_method = heap;)$")
-_PG_HEADER = re.compile(r"^-- Name: (.*); Type: (.*); Schema: (.*); Owner: .*$", re.M)
-
-
-def _pg_schema(archive: Path, env: dict[str, str]) -> str:
-    """The SQL that pg_restore runs to create an archive's schema, without its own noise."""
-    text = _run([find_pg_tool("pg_restore"), "--schema-only", "--no-owner", "--no-privileges", "--file=-",
-                 str(archive)], env, f"reading the schema of {archive}")
-    return "\n".join(line for line in text.splitlines() if not _PG_NOISE.match(line))
-
-
-def _pg_home(schema: str) -> str:
-    """The schema that holds the sipas tables (public unless the database says otherwise)."""
-    found = re.search(r"^-- Name: alembic_version; Type: TABLE; Schema: (.*); Owner: ", schema, re.M)
-    return found.group(1) if found else "public"
-
-
-def _pg_objects(schema: str, home: str) -> Objects:
-    """Every object (by pg_restore's table of contents) and its SQL; names outside ``home``
-    carry their schema."""
-    parts = _PG_HEADER.split(schema)
-    objects: Objects = {("preamble", ""): parts[0]}
-    for name, kind, where, sql in zip(parts[1::4], parts[2::4], parts[3::4], parts[4::4], strict=True):
-        if (kind, name) != ("SCHEMA", home):  # the schema is the database's, not the backup's
-            _add(objects, (kind.lower(), name if where in ("-", home) else f"{where}.{name}"), sql)
-    return objects
-
-
-def _quoted(identifier: str) -> str:
-    return identifier if re.fullmatch(r"[a-z_][a-z0-9_]*", identifier) else '"' + identifier.replace('"', '""') + '"'
-
-
-def _pg_reference(url: str, revision: str, home: str, uri: str, env: dict[str, str]) -> tuple[Objects, Objects]:
-    """The schema the migrations create at ``revision``, as pg_restore would create it: once as
-    migrated, once as restored from a dump of that.
-
-    PostgreSQL prints some expressions differently once they have been through a dump and a
-    restore (``kind IN ('a', 'b')`` is stored as ``= ANY ((ARRAY[...])::text[])`` by the
-    migration, as ``= ANY (ARRAY[(...)::text, ...])`` after a restore; a second round changes
-    nothing), so a backup of a database that was once restored has the second form.
-
-    Both are built in scratch schemas of the configured database (the sipas role owns the
-    database, so it may create schemas; it need not be allowed to create databases), dumped
-    and dropped again; the app's own tables are not touched. The scratch names are replaced by
-    ``home`` in the descriptions."""
-    migrated, restored = (f"sipas_restore_check_{secrets.token_hex(4)}" for _ in range(2))
-    admin = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"CREATE SCHEMA {migrated}")
-    except SQLAlchemyError as exc:
-        admin.dispose()
-        raise BackupError(
-            "không tạo được lược đồ tạm để kiểm tra bản sao lưu; vai trò của sipas cần quyền CREATE trên cơ sở dữ "
-            "liệu (could not create a scratch schema to check the backup; the sipas role needs the CREATE "
-            f"privilege on the database): {_reason(exc)}"
-        ) from None
-    try:
-        with tempfile.TemporaryDirectory(prefix="sipas-schema-") as folder:
-            def dumped(scratch: str) -> str:
-                archive = Path(folder) / f"{scratch}.dump"
-                _run([find_pg_tool("pg_dump"), "--format=custom", "--schema-only", f"--schema={scratch}",
-                      f"--file={archive}", f"--dbname={uri}"], env, "pg_dump of the reference schema")
-                return _pg_schema(archive, env)
-
-            try:
-                _migrate(url, revision, connect_args={"options": f"-c search_path={migrated}"})
-                first = dumped(migrated)
-                # Our own migrations' SQL (not the backup's), replayed as pg_restore would.
-                with admin.connect() as connection, connection.begin():
-                    # The driver's own cursor: several statements, and no placeholders in them.
-                    connection.connection.cursor().execute(first.replace(migrated, restored))
-            except (SQLAlchemyError, admin.dialect.loaded_dbapi.Error) as exc:
-                raise BackupError(
-                    "không dựng được lược đồ tham chiếu để so sánh; chưa thay đổi gì (could not build the "
-                    f"reference schema to compare with; nothing was changed): {_reason(exc)}"
-                ) from None
-            second = dumped(restored)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {migrated}, {restored} CASCADE")
-        admin.dispose()
-
-    def described(schema: str, scratch: str) -> Objects:
-        schema = schema.replace(f"Schema: {scratch};", f"Schema: {home};").replace(f"Name: {scratch};",
-                                                                                  f"Name: {home};")
-        return _pg_objects(schema.replace(f"{scratch}.", f"{_quoted(home)}."), home)
-
-    return described(first, migrated), described(second, restored)
-
-
-def _reason(exc: Exception) -> str:
-    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-
-
-def _check_pg_schema(url: str, backup_file: Path, revision: str, uri: str, env: dict[str, str]) -> None:
-    schema = _pg_schema(backup_file, env)
-    home = _pg_home(schema)
-    found = _pg_objects(schema, home)
-    migrated, restored = _pg_reference(url, revision, home, uri, env)
-    _refuse_other_schema(_schema_differences(migrated, found, restored), str(backup_file), revision)
-
-
 def _pg_backup(url: str, output: Path) -> None:
     uri, env = _pg_connection(url)
     temporary = _temporary_beside(output, ".tmp")
     try:
-        _run([find_pg_tool("pg_dump"), "--format=custom", f"--file={temporary}", f"--dbname={uri}"], env, "pg_dump")
+        run_tool([find_pg_tool("pg_dump"), "--format=custom", f"--file={temporary}", f"--dbname={uri}"], env, "pg_dump")
         _check_pg_archive(temporary, env)
         _fsync(temporary)
         os.replace(temporary, output)
@@ -578,10 +294,10 @@ def _pg_backup(url: str, output: Path) -> None:
 def _pg_restore(url: str, backup_file: Path) -> str:
     uri, env = _pg_connection(url)
     revision = _check_pg_archive(backup_file, env)
-    _check_pg_schema(url, backup_file, revision, uri, env)
+    check_pg_schema(url, backup_file, revision, uri, env)
     env["PGOPTIONS"] = f"{env.get('PGOPTIONS', '')} -c lock_timeout={PG_LOCK_TIMEOUT}".strip()
     try:
-        _run([find_pg_tool("pg_restore"), "--clean", "--if-exists", "--single-transaction", "--exit-on-error",
+        run_tool([find_pg_tool("pg_restore"), "--clean", "--if-exists", "--single-transaction", "--exit-on-error",
               "--no-owner", "--no-privileges", f"--dbname={uri}", str(backup_file)], env, "pg_restore")
     except BackupError as exc:
         raise BackupError(f"{exc}\nNothing was changed (the restore runs in one transaction). If it waited for "

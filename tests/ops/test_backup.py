@@ -211,12 +211,12 @@ def test_restore_warns_when_the_secret_key_differs(make_app, tmp_path):
 
 
 def test_pg_tools_are_found_on_path_or_in_the_debian_folder(monkeypatch):
-    from survey_app.services import backup
+    from survey_app.services import backup_tools
 
-    monkeypatch.setattr(backup.shutil, "which", lambda name: None)
-    monkeypatch.setattr(backup.glob, "glob", lambda pattern: [
+    monkeypatch.setattr(backup_tools.shutil, "which", lambda name: None)
+    monkeypatch.setattr(backup_tools.glob, "glob", lambda pattern: [
         pattern.replace("*", "13"), pattern.replace("*", "15"), pattern.replace("*", "9.6")])
-    assert backup.find_pg_tool("pg_dump") == "/usr/lib/postgresql/15/bin/pg_dump"
-    monkeypatch.setattr(backup.glob, "glob", lambda pattern: [])
-    with pytest.raises(backup.BackupError, match="postgresql-client"):
-        backup.find_pg_tool("pg_restore")
+    assert backup_tools.find_pg_tool("pg_dump") == "/usr/lib/postgresql/15/bin/pg_dump"
+    monkeypatch.setattr(backup_tools.glob, "glob", lambda pattern: [])
+    with pytest.raises(backup_tools.BackupError, match="postgresql-client"):
+        backup_tools.find_pg_tool("pg_restore")

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DatabaseError
 
 from survey_app.extensions import db
 from survey_app.services import backup as backups
+from survey_app.services import backup_schema
 from tests.ops.test_backup import answer, snapshot
 from tests.support import cli_runner, issue_codes, seed_org
 
@@ -244,17 +245,18 @@ def test_one_object_may_mix_the_two_accepted_forms_line_by_line():
     restored = table("ARRAY[('x')::text]", "ARRAY[('y')::text]")
     mixed = table("ARRAY[('x')::text]", "(ARRAY['y'])::text[]")
     key = ("table", "t")
-    assert backups._schema_differences({key: migrated}, {key: mixed}, {key: restored}) == []
-    assert backups._schema_differences({key: migrated}, {key: mixed}) != []
+    assert backup_schema._schema_differences({key: migrated}, {key: mixed}, {key: restored}) == []
+    assert backup_schema._schema_differences({key: migrated}, {key: mixed}) != []
     altered = mixed.replace("'y'", "'z'")
-    [difference] = backups._schema_differences({key: migrated}, {key: altered}, {key: restored})
+    [difference] = backup_schema._schema_differences({key: migrated}, {key: altered}, {key: restored})
     assert difference.startswith("khác (changed) table t") and "'z'" in difference
 
 
 def test_whitespace_does_not_count_but_quoted_text_does():
-    assert backups._tokens("CREATE  TABLE t (\n\ta  INTEGER )") == backups._tokens("CREATE TABLE t (a INTEGER)")
-    assert backups._tokens("CHECK (kind IN ('a  b'))") != backups._tokens("CHECK (kind IN ('a b'))")
-    assert backups._tokens("AS $$ BEGIN  RAISE; END $$") != backups._tokens("AS $$ BEGIN RAISE; END $$")
+    tokens = backup_schema._tokens
+    assert tokens("CREATE  TABLE t (\n\ta  INTEGER )") == tokens("CREATE TABLE t (a INTEGER)")
+    assert tokens("CHECK (kind IN ('a  b'))") != tokens("CHECK (kind IN ('a b'))")
+    assert tokens("AS $$ BEGIN  RAISE; END $$") != tokens("AS $$ BEGIN RAISE; END $$")
 
 
 def test_postgres_restore_checks_the_schema_as_a_role_that_cannot_create_databases(postgres_admin_url, make_app,
@@ -326,7 +328,7 @@ def test_a_backup_from_an_older_migration_is_compared_at_its_own_revision(backen
         pytest.skip("only one migration: no older revision to restore")
     older = tmp_path / "older.backup"
     with _empty_database(backend, tmp_path, request) as source, _empty_database(backend, tmp_path, request) as target:
-        backups._migrate(source, head.down_revision)
+        backup_schema._migrate(source, head.down_revision)
         backups.backup(source, older)
         app = make_app(target, init=False)
         runner = cli_runner(app)
