@@ -12,17 +12,15 @@ from flask import Flask
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then ``SIPAS_*`` environment variables, then ``config``."""
     from . import config as configuration
-    from . import params, rawsql
+    from . import params
     from .blas import limit_blas_threads
     from .database import configure_sqlite, ping_idle_connections, prepare_sqlite_file
     from .extensions import csrf, db, login_manager
-    from .public import fast
     from .web import register
 
     app = Flask(__name__)
     app.config.from_mapping(configuration.build(config))
     params.install(app)  # before any route: ids in URLs are bounded, bad query values are a 400
-    fast.install(app)  # inside ProxyFix: it sees the request as the view would
     if app.config["SIPAS_TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -30,7 +28,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     prepare_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"], app.config["SIPAS_DATA_DIR"])
     db.init_app(app)
-    rawsql.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
         ping_idle_connections(db.engine)

@@ -5,17 +5,17 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, bindparam, event, select
+from sqlalchemy import Connection, Engine, event, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
 import questionnaires
 
-from . import rawsql
 from .config import private_directory
 from .extensions import db
 from .models import QuestionnaireVersion
@@ -91,6 +91,17 @@ def prepare_sqlite_file(url: str, data_dir: str) -> None:
             os.chmod(path, 0o600)
 
 
+@contextlib.contextmanager
+def reading() -> Iterator[Connection]:
+    """A pooled connection for reads outside the session's transaction (in autocommit on
+    PostgreSQL: no BEGIN and ROLLBACK round trips for a page that only reads). The citizen's
+    pages read the code here and write in the session afterwards: one connection at a time."""
+    with db.engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection
+
+
 def alembic_config(url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -152,18 +163,15 @@ def questionnaire_version(key: str) -> QuestionnaireVersion:
     return found
 
 
-_CONTENT = rawsql.Statement(
-    select(QuestionnaireVersion.content).where(QuestionnaireVersion.id == bindparam("version_id")))
-
-
 def stored_questionnaire(version_id: int, qid: str, version: int, sha: str) -> questionnaires.Questionnaire:
     """The questionnaire as stored in the database snapshot (what respondents answered),
     given the snapshot's id and identity; its text is read only when this process has not
     parsed that version yet."""
     key = (qid, version, sha)
     if key not in _snapshots:
-        # On the citizen's one connection (rawsql.py), not a second one from the ORM session.
-        [(content,)] = rawsql.connection().rows(_CONTENT, version_id=version_id)
+        with reading() as connection:
+            content = connection.scalar(select(QuestionnaireVersion.content)
+                                        .where(QuestionnaireVersion.id == version_id))
         _snapshots[key] = questionnaires.load_text(content, f"database snapshot {qid}@{version}")
     return _snapshots[key]
 

@@ -238,13 +238,14 @@ class ClientRun:
 
 def _client_process(slot: int, tasks: list[tuple[int, str, str]], threads: int, host: str, port: int,
                     answers: dict[str, str], hello_only: bool, seconds: float | None, deadline_in: float,
-                    timeout: float, barrier, progress, results) -> None:
+                    timeout: float, barrier, progress, results, pace: float | None, origin) -> None:
     lock = threading.Lock()
     pending = list(reversed(tasks))
     done: list[Outcome] = []
     stale = [0]
     barrier.wait()
     started = time.monotonic()
+    schedule_origin = origin.value
     cpu = resource.getrusage(resource.RUSAGE_SELF)
     stop_at = started + seconds if seconds is not None else float("inf")
     deadline = started + deadline_in
@@ -263,7 +264,14 @@ def _client_process(slot: int, tasks: list[tuple[int, str, str]], threads: int, 
                         if not pending:
                             break
                         index, kind, code = pending.pop()
-                    mine.append(run_task(http, index, kind, code, answers, deadline))
+                    if pace is None:
+                        mine.append(run_task(http, index, kind, code, answers, deadline))
+                    else:  # task i starts at origin + i / pace; a late start counts in its latency
+                        scheduled = schedule_origin + index / pace
+                        time.sleep(max(0.0, scheduled - time.monotonic()))
+                        outcome = run_task(http, index, kind, code, answers, deadline)
+                        outcome.latency = outcome.end - scheduled
+                        mine.append(outcome)
                     with progress.get_lock():
                         progress.value += 1
         finally:
@@ -286,20 +294,26 @@ def _client_process(slot: int, tasks: list[tuple[int, str, str]], threads: int, 
 def run_clients(host: str, port: int, *, clients: int, processes: int, answers: dict[str, str] | None = None,
                 tasks: list[tuple[int, str, str]] | None = None, seconds: float | None = None,
                 deadline: float = 600, timeout: float = 60,
-                on_tick: Callable[[int], None] | None = None) -> ClientRun:
+                on_tick: Callable[[int], None] | None = None, pace: float | None = None) -> ClientRun:
     """Run ``tasks`` (index, "survey" | "pair", code) with ``clients`` concurrent clients, or
     hello-world requests when ``tasks`` is None, for ``seconds`` or until the tasks run out.
 
-    ``deadline`` (seconds) bounds everything, retries included. ``on_tick(completed)`` is
-    called in this process about twenty times a second (the crash test kills the server there:
-    at five a second a fast server finished the load between two ticks).
+    ``deadline`` (seconds) bounds everything, retries included. With ``pace`` (tasks per
+    second, all clients together), task ``i`` is scheduled ``i / pace`` seconds after the
+    start: a client waits for it, and the task's latency is counted from its scheduled start,
+    so a slow server cannot hide its queue. ``on_tick(completed)`` is called in this process
+    about twenty times a second (the crash test kills the server there: at five a second a
+    fast server finished the load between two ticks).
     """
     processes = max(1, min(processes, clients))
     ctx = multiprocessing.get_context("fork")
     barrier = ctx.Barrier(processes + 1, timeout=120)
     progress = ctx.Value("q", 0)
     results = ctx.Queue()
+    origin = ctx.Value("d", 0.0)
     hello_only = tasks is None
+    if pace is not None and (hello_only or pace <= 0):
+        raise ValueError("pace: a positive rate of tasks, for survey tasks only")
     if hello_only and seconds is None:
         raise ValueError("seconds: hello-world clients run for a fixed time")
     shares = [clients // processes + (1 if p < clients % processes else 0) for p in range(processes)]
@@ -309,13 +323,14 @@ def run_clients(host: str, port: int, *, clients: int, processes: int, answers: 
     procs = [
         ctx.Process(target=_client_process, daemon=True, args=(
             slot, chunks[slot], shares[slot], host, port, answers or {}, hello_only, seconds, deadline, timeout,
-            barrier, progress, results))
+            barrier, progress, results, pace, origin))
         for slot in range(processes)
     ]
     for proc in procs:
         proc.start()
     gathered: list[tuple[int, list[Outcome], float, float, float, int]] = []
     try:
+        origin.value = time.monotonic() + 0.2  # the schedule's zero, shortly after every client is ready
         barrier.wait()
         hard_stop = time.monotonic() + deadline + timeout + 30
         while len(gathered) < processes:

@@ -67,16 +67,6 @@ def survey_page(q: Questionnaire, *, unit_name: str, procedure_name: str | None,
     return Response(skeleton.fill(**strings), status, mimetype="text/html")
 
 
-def fresh_form(q: Questionnaire, *, lang: str, root: str, unit_name: str, procedure_name: str | None, token: str,
-               action: str, here: str) -> bytes | None:
-    """The fresh form's bytes when this process has rendered its skeleton already, else None
-    (rendering needs Flask's request context: see fast.py)."""
-    skeleton = _skeletons.get(_key(q, lang, procedure_name, root))
-    if skeleton is None:
-        return None
-    return skeleton.fill(**_strings(unit_name, procedure_name, token, action, here))
-
-
 def _key(q: Questionnaire, lang: str, procedure_name: str | None, root: str) -> tuple[str, str, str, bool, str]:
     return (q.key, q.sha256, lang, bool(procedure_name), root)
 

@@ -1,8 +1,8 @@
 """The citizen's pages: type a code, answer the questionnaire, thank-you.
 
 No login, no cookies (the form's CSRF token is bound to the code: form_token.py), no
-JavaScript required. The fresh form and a valid answer are usually served by fast.py in
-front of this view, which answers everything else.
+JavaScript required. Every request about a code is answered here, and only here:
+QR -> /s/<code> -> this view -> services (codes, responses) -> one commit.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def enter():
 @bp.route("/s/<code>", methods=["GET", "POST"])
 def survey(code: str):
     try:
-        record = codes.lookup(code, remembered=request.method == "POST")
+        record = codes.lookup(code)
         codes.usable(record)
     except CodeError as exc:
         return _problem_page(exc.problem, code[:64])
@@ -107,8 +107,6 @@ def survey(code: str):
                 responses.store(record, q, result)
             except CodeError as exc:
                 return _problem_page(exc.problem)
-            finally:
-                codes.forget(code)  # answered, or no longer answerable: ask the database next time
             return redirect(url_for("public.thanks", lang=current_lang()), 303)
         errors = result.errors
     return survey_page(q, unit_name=record.unit_name, procedure_name=record.procedure_name,

@@ -15,7 +15,6 @@ import functools
 import hashlib
 import hmac
 import secrets
-import threading
 from dataclasses import dataclass
 from enum import Enum
 
@@ -26,8 +25,7 @@ from sqlalchemy.orm import joinedload
 
 from questionnaires import Questionnaire
 
-from .. import rawsql
-from ..database import questionnaire_version, stored_questionnaire
+from ..database import questionnaire_version, reading, stored_questionnaire
 from ..extensions import db
 from ..models import CodeBatch, CodeKind, CodeStatus, Procedure, QuestionnaireVersion, SurveyCode, Unit, utcnow
 from . import audit
@@ -273,7 +271,7 @@ class CodeInfo:
                                     self.questionnaire_number, self.questionnaire_sha256)
 
 
-_LOOKUP = rawsql.Statement(
+_LOOKUP = (
     select(SurveyCode.id, SurveyCode.kind, SurveyCode.status, SurveyCode.issued_at, SurveyCode.expires_at,
            SurveyCode.unit_id, SurveyCode.procedure_id, SurveyCode.questionnaire_version_id, Unit.name,
            Procedure.name, QuestionnaireVersion.questionnaire_id, QuestionnaireVersion.version,
@@ -284,55 +282,15 @@ _LOOKUP = rawsql.Statement(
     .where(SurveyCode.code_hash == bindparam("code_hash")))
 
 
-def lookup(text: str, *, remembered: bool = False) -> CodeInfo:
-    """Like :func:`find`, in one query without the ORM (the citizen's pages run it on every
-    request). Raises CodeError(MALFORMED, CHECK_FAILED or UNKNOWN).
-
-    With ``remembered``, a single-use code whose form this process served recently is
-    taken from memory, status included: meant for the POST that follows the GET (on the
-    same kept-alive connection, hence usually in the same process), where the burn checks
-    the status again in the database anyway.
-    """
+def lookup(text: str) -> CodeInfo:
+    """Like :func:`find`, for the citizen's pages: one Core query (SQLAlchemy caches its
+    compiled form), no ORM objects. Raises CodeError(MALFORMED, CHECK_FAILED or UNKNOWN)."""
     hashed = code_hash(parse(text))
-    recent = _recently_served()
-    if remembered and (found := recent.get(hashed)) is not None:
-        return found
-    rows = rawsql.connection().rows(_LOOKUP, code_hash=hashed)
-    if not rows:
+    with reading() as connection:  # as Core, outside any transaction: no ORM machinery per row
+        row = connection.execute(_LOOKUP, {"code_hash": hashed}).first()
+    if row is None:
         raise CodeError(CodeProblem.UNKNOWN)
-    found = CodeInfo(*rows[0])
-    if found.kind == CodeKind.SINGLE and found.status == CodeStatus.ISSUED:
-        recent.remember(hashed, found)
-    return found
-
-
-def forget(text: str) -> None:
-    """Drop a code from the memory of :func:`lookup` (it was answered, or its answer refused)."""
-    _recently_served().forget(code_hash(parse(text)))
-
-
-class _Recent:
-    """The last ``size`` codes looked up, per app (its database), in this process only."""
-
-    def __init__(self, size: int = 4096) -> None:
-        self._size, self._items, self._lock = size, dict[str, CodeInfo](), threading.Lock()
-
-    def get(self, key: str) -> CodeInfo | None:
-        return self._items.get(key)
-
-    def remember(self, key: str, value: CodeInfo) -> None:
-        with self._lock:
-            self._items[key] = value
-            if len(self._items) > self._size:
-                del self._items[next(iter(self._items))]  # the oldest
-
-    def forget(self, key: str) -> None:
-        with self._lock:
-            self._items.pop(key, None)
-
-
-def _recently_served() -> _Recent:
-    return current_app.extensions.setdefault("sipas_recent_codes", _Recent())
+    return CodeInfo(*row)
 
 
 def usable(record: SurveyCode | CodeInfo, now: dt.datetime | None = None) -> None:
@@ -346,29 +304,24 @@ def usable(record: SurveyCode | CodeInfo, now: dt.datetime | None = None) -> Non
         raise CodeError(CodeProblem.EXPIRED)
 
 
+def refusal(code_id: int, now: dt.datetime) -> CodeError:
+    """Why a code could not be burned (read after the refused burn, in the same session)."""
+    row = db.session.connection().execute(select(SurveyCode.kind, SurveyCode.status, SurveyCode.expires_at)
+                                          .where(SurveyCode.id == code_id)).first()
+    if row is None:  # the database was replaced (restored) under this process
+        return CodeError(CodeProblem.UNKNOWN)
+    try:
+        usable(_State(*row), now)
+    except CodeError as exc:
+        return exc
+    return CodeError(CodeProblem.ANSWERED)  # another submission got it first
+
+
 @dataclass(frozen=True)
 class _State:
     kind: str
     status: str
     expires_at: dt.datetime | None
-
-
-_STATE = rawsql.Statement(select(SurveyCode.kind, SurveyCode.status, SurveyCode.expires_at)
-                          .where(SurveyCode.id == bindparam("code_id")))
-
-
-def refusal(code_id: int, now: dt.datetime) -> CodeError:
-    """Why a code could not be burned, read on the request's own connection: the citizen's
-    path holds one pooled connection at a time (a second one per request, taken while the
-    first was held, starved the pool when fifty submissions of one code raced)."""
-    rows = rawsql.connection().rows(_STATE, code_id=code_id)
-    if not rows:  # the database was replaced (restored) under this process
-        return CodeError(CodeProblem.UNKNOWN)
-    try:
-        usable(_State(*rows[0]), now)
-    except CodeError as exc:
-        return exc
-    return CodeError(CodeProblem.ANSWERED)  # another submission got it first
 
 
 # Burning single-use codes: the conditional UPDATE is what makes simultaneous submissions

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from flask import current_app
-from sqlalchemy import Engine
+from sqlalchemy import ARRAY, Connection, SmallInteger, String, bindparam, func, insert, select
 
 from questionnaires import Questionnaire
 
-from .. import group_commit, rawsql
-from ..models import CHOICE_FIELDS, CodeKind, SurveyCode, random_id, utcnow
+from ..extensions import db
+from ..models import CHOICE_FIELDS, Answer, CodeKind, Comment, Response, SurveyCode, random_id, utcnow
 from . import codes, unlink
-from . import response_sql as sql
+from .codes import BURN, burn_where
 from .scrub import scrub
 from .timekeeping import local_date
 
@@ -148,89 +145,67 @@ class _BurstWatch:
 burst_watch = _BurstWatch()
 
 
-@dataclass(frozen=True)
-class _Stored:
-    """One submission as rows, every value worked out before the write (on SQLite the
-    write holds the one lock)."""
-
-    code_id: int
-    single: bool
-    # Mappings of parameters; on SQLite bound (rawsql.Statement.bind) before the write.
-    response: Any  # response_sql.RESPONSE_COLUMNS
-    answers: list[Any]  # response_id, item, value
-    comment: Any | None  # comment_id, text and response_sql.COMMENT_COLUMNS
-
-
 def store(record: SurveyCode | codes.CodeInfo, q: Questionnaire, submission: Submission) -> str:
     """Store a response for ``record`` in one transaction; burn a single-use code in it.
 
     Returns the new response's random id. Raises CodeError(ANSWERED, VOIDED or EXPIRED)
     and stores nothing when the code can no longer be used, including when a simultaneous
-    submission of the same code won the race.
+    submission of the same code won the race: the burn is one conditional UPDATE, and of
+    two racing transactions only one changes the row (on SQLite the write lock orders them;
+    on PostgreSQL the second waits for the first's row lock, then finds the code burned).
     """
     now = utcnow()
-    rows = _rows(record, submission, now)
-    connection = rawsql.connection()
-    if connection.engine.dialect.name == "postgresql":
-        statement = sql.STORE_SINGLE_POSTGRESQL if rows.single else sql.STORE_COUNTER_POSTGRESQL
-        comment = rows.comment or {"comment_id": None, "text": ""}  # shares the response's other values
-        [(stored,)] = connection.rows(statement, **{**rows.response, **comment}, code_id=rows.code_id, now=now,
-                                      items=list(submission.answers), values=list(submission.answers.values()))
-    else:
-        stored = group_commit.write(_write_together, _bound(connection.engine, rows))
-    if not stored:
-        raise codes.refusal(record.id, now)  # the precise reason
-    unlink.after_submission()
-    return str(rows.response["id"])
-
-
-def _rows(record: SurveyCode | codes.CodeInfo, submission: Submission, now: dt.datetime) -> _Stored:
     today = local_date(now)
     single = record.kind == CodeKind.SINGLE
-    if single:
-        burst = False
+    # Core statements on the session's connection, in the session's transaction: one
+    # connection per request, one commit, no ORM objects for rows nobody reads back.
+    connection = db.session.connection()
+    try:
+        if single:
+            burned = connection.execute(BURN.where(burn_where(SurveyCode.id == record.id)), {"now": now})
+            if burned.rowcount != 1:
+                db.session.rollback()
+                raise codes.refusal(record.id, now)
+        shared = {"questionnaire_version_id": record.questionnaire_version_id, "unit_id": record.unit_id,
+                  "procedure_id": record.procedure_id, "submitted_on": today}
+        response_id = random_id()
+        connection.execute(insert(Response.__table__).values(
+            **shared, id=response_id, channel=str(record.kind), burst=not single and _burst(record.id),
+            same_day=today == local_date(record.issued_at) if single else None,
+            **{name: submission.choices.get(name) for name in CHOICE_FIELDS}))
+        if submission.answers:
+            _insert_answers(connection, response_id, submission.answers)
+        text = scrub(submission.comment) if submission.comment else ""
+        if text:  # kept apart from the response: its own random id, no link
+            connection.execute(insert(Comment.__table__).values(**shared, id=random_id(), text=text))
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    unlink.after_submission()
+    return response_id
+
+
+def _insert_answers(connection: Connection, response_id: str, answers: dict[str, int]) -> None:
+    """The answers in one statement of fixed text: on PostgreSQL the items and values as two
+    arrays (executemany, or a multi-row VALUES of varying length, cost a round trip per row
+    or a compilation per submission); SQLite has no network to cross and runs executemany
+    in C."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(_INSERT_ANSWER_ARRAYS, {"response_id": response_id, "items": list(answers),
+                                                   "values": list(answers.values())})
     else:
-        config = current_app.config
-        burst = burst_watch.hit(record.id, config["SIPAS_BURST_WINDOW_SECONDS"], config["SIPAS_BURST_THRESHOLD"])
-    shared = {"questionnaire_version_id": record.questionnaire_version_id, "unit_id": record.unit_id,
-              "procedure_id": record.procedure_id, "submitted_on": today}
-    response_id = random_id()
-    response = {**shared, "id": response_id, "channel": str(record.kind), "burst": burst,
-                "same_day": today == local_date(record.issued_at) if single else None,
-                **{name: submission.choices.get(name) for name in CHOICE_FIELDS}}
-    answers = [{"response_id": response_id, "item": item, "value": value} for item, value in submission.answers.items()]
-    text = scrub(submission.comment) if submission.comment else ""
-    # The comment is kept apart from the response: its own random id, no link.
-    comment = {**shared, "comment_id": random_id(), "text": text} if text else None
-    return _Stored(record.id, single, response, answers, comment)
+        connection.execute(insert(Answer.__table__), [{"response_id": response_id, "item": item, "value": value}
+                                                      for item, value in answers.items()])
 
 
-def _bound(engine: Engine, rows: _Stored) -> _Stored:
-    """The rows as DB-API parameters: converted here, not under the write lock."""
-    return dataclasses.replace(
-        rows, response=sql.INSERT_RESPONSE.bind(engine, rows.response),
-        answers=sql.INSERT_ANSWER.bind_many(engine, rows.answers),
-        comment=sql.INSERT_COMMENT.bind(engine, rows.comment) if rows.comment else None)
+_GIVEN = func.unnest(bindparam("items", type_=ARRAY(String())), bindparam("values", type_=ARRAY(SmallInteger())))
+_GIVEN = _GIVEN.table_valued("item", "value").render_derived(name="given")
+_INSERT_ANSWER_ARRAYS = insert(Answer.__table__).from_select(
+    ["response_id", "item", "value"],
+    select(bindparam("response_id", type_=String()), _GIVEN.c.item, _GIVEN.c.value))
 
 
-def _write_together(connection: rawsql.Connection, batch: list[_Stored]) -> list[bool]:
-    """SQLite: the submissions of one group commit, in its transaction. Each result is False
-    (and nothing of it written) when its code could no longer be burned."""
-    singles = [rows.code_id for rows in batch if rows.single]
-    burned: set[int] = set()
-    if singles:
-        codes_ = {f"code{n}": code_id for n, code_id in enumerate(singles)}
-        burned = {code_id for (code_id,) in connection.rows(sql.burn_codes(len(singles)), now=utcnow(), **codes_)}
-    stored = []
-    for rows in batch:
-        stored.append(not rows.single or rows.code_id in burned)
-        if rows.single:
-            burned.discard(rows.code_id)  # the same code twice in one batch: the first one takes it
-    kept = [rows for rows, ok in zip(batch, stored, strict=True) if ok]
-    if kept:
-        connection.insert_rows(sql.INSERT_RESPONSE, [rows.response for rows in kept], bound=True)
-        connection.insert_rows(sql.INSERT_ANSWER, [answer for rows in kept for answer in rows.answers], bound=True)
-        comments = [rows.comment for rows in kept if rows.comment]
-        if comments:
-            connection.insert_rows(sql.INSERT_COMMENT, comments, bound=True)
-    return stored
+def _burst(code_id: int) -> bool:
+    config = current_app.config
+    return burst_watch.hit(code_id, config["SIPAS_BURST_WINDOW_SECONDS"], config["SIPAS_BURST_THRESHOLD"])

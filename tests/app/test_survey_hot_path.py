@@ -1,5 +1,5 @@
-"""The citizen's survey path as optimised for throughput: it must answer exactly what the
-straightforward path answered, on both backends."""
+"""The citizen's survey path (public view, services, one commit): the rows it stores on both
+backends, the per-version copy of the form, and one pooled connection per request."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from flask import render_template
 from sqlalchemy import func, select
 
 import questionnaires
-from survey_app import rawsql
 from survey_app.database import stored_questionnaire
 from survey_app.extensions import db, login_manager
-from survey_app.models import Answer, Comment, Response, SurveyCode
+from survey_app.models import Answer, Comment, Response
 from survey_app.public import page
 from survey_app.services import catalog, codes, responses
 from tests.support import ORG, csrf_token, full_answers, issue_codes
@@ -99,7 +98,7 @@ def test_the_cached_form_refuses_a_template_that_hides_a_slot(app):
 
 
 def test_a_code_voided_or_answered_after_its_form_was_opened_is_refused_at_the_post(app):
-    """The POST may take the code from the GET's memory; the burn still checks the database."""
+    """The form was valid when opened; the burn checks the database at the POST."""
     voided, answered = issue_codes(app, count=2)
     client, other = app.test_client(), app.test_client()
     pages = {code: csrf_token(client.get(f"/s/{code}").get_data(as_text=True)) for code in (voided, answered)}
@@ -119,22 +118,6 @@ def _questionnaire(record: codes.CodeInfo) -> questionnaires.Questionnaire:
 def _unit_and_procedure(app) -> tuple[int, int]:
     with app.app_context():
         return catalog.unit_by_code(ORG.section).id, catalog.procedure_by_code(ORG.procedure).id
-
-
-def test_one_code_twice_in_one_batch_is_stored_once(app):
-    """Submissions written together (SQLite's group commit) still burn a code exactly once."""
-    [code] = issue_codes(app)
-    with app.test_request_context("/"):
-        record = codes.lookup(code)
-        submission = responses.validate(_questionnaire(record), full_answers())
-        now = responses.utcnow()
-        connection = rawsql.connection()
-        batch = [responses._bound(connection.engine, responses._rows(record, submission, now)) for _ in range(2)]
-        with connection.transaction():
-            assert responses._write_together(connection, batch) == [True, False]
-    assert len(_stored(app)[0]) == 1
-    with app.app_context():
-        assert db.session.scalar(select(SurveyCode.status)) == "answered"
 
 
 def test_the_citizens_path_holds_one_pooled_connection_at_a_time(app, make_app, monkeypatch):
