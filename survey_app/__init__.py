@@ -16,9 +16,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .blas import limit_blas_threads
     from .database import configure_sqlite, ping_idle_connections, prepare_sqlite_file
     from .extensions import csrf, db, login_manager
+    from .logs import private
     from .web import register
 
     app = Flask(__name__)
+    private(app.logger)  # "Exception on /s/<code>" would name a citizen's code
     app.config.from_mapping(configuration.build(config))
     params.install(app)  # before any route: ids in URLs are bounded, bad query values are a 400
     if app.config["SIPAS_TRUSTED_PROXIES"]:

@@ -37,9 +37,9 @@ DEFAULTS: dict[str, Any] = {
     "SIPAS_TRUSTED_PROXIES": 0,
     # Staff sessions end after this many hours, whatever happens to the cookie.
     "SIPAS_SESSION_HOURS": 12,
-    # PostgreSQL: how often (seconds) recent rows are rewritten so that no transaction stamp
-    # links a response to its code (services/unlink.py).
-    "SIPAS_UNLINK_SECONDS": 300,
+    # PostgreSQL: the bound (seconds) within which a stored answer's transaction stamp is
+    # rewritten, so that none links a response to its code (services/unlink.py).
+    "SIPAS_UNLINK_SECONDS": 60,
     # Dashboard: keep a signed snapshot of the response frame in DATA_DIR/cache so that a
     # restarted server need not re-read every answer, and fill each worker's cache at start.
     "SIPAS_DASHBOARD_SNAPSHOTS": True,

@@ -37,7 +37,24 @@ def configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted content is overwritten with zeros, not left in free space (purged comments).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
+
+
+def seal_wal() -> bool:
+    """SQLite: copy the write-ahead log into the database file and truncate it to nothing.
+
+    The WAL keeps every commit as its own frames: read commit by commit, it would pair a
+    burned code with the response stored in the same commit, and it keeps deleted text.
+    Sealed after each answer and each purge, it holds at most the commits of the moment.
+    Returns False when a reader kept the log from being emptied this time (the next seal
+    empties it); a no-op elsewhere."""
+    if db.engine.dialect.name != "sqlite":
+        return True
+    with db.engine.connect() as connection:
+        busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    return not busy
 
 
 # A pooled connection unused for this long is tested before it is lent again.

@@ -12,10 +12,11 @@ from werkzeug.exceptions import HTTPException
 
 from .extensions import db, login_manager
 from .i18n import current_lang, t
+from .logs import private
 from .models import User
 from .services.timekeeping import local_time
 
-log = logging.getLogger(__name__)
+log = private(logging.getLogger(__name__))  # it names request paths, which hold codes
 
 # The one policy of every page, public, staff, admin, analyst and errors alike: no inline
 # script or style. Styles live in static/css; charts are SVG styled by presentation

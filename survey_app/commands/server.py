@@ -39,6 +39,22 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def _private_logger():  # type: ignore[no-untyped-def]
+    from gunicorn.glogging import Logger
+
+    from ..logs import private
+
+    class PrivateLogger(Logger):
+        """gunicorn's logger with every record redacted (no client address, no code)."""
+
+        def setup(self, cfg) -> None:  # type: ignore[no-untyped-def]
+            super().setup(cfg)
+            private(self.error_log)
+            private(self.access_log)
+
+    return PrivateLogger
+
+
 def run_gunicorn(app_factory, *, host: str, port: int, workers: int, threads: int) -> None:
     """Serve with gunicorn (a production WSGI server), each worker building its own app."""
     from gunicorn.app.base import BaseApplication
@@ -52,7 +68,7 @@ def run_gunicorn(app_factory, *, host: str, port: int, workers: int, threads: in
                 # default of 2 s closes it while people read, and under load closes busy
                 # connections, whose clients then reconnect (a new TCP handshake each time).
                 "keepalive": 30,
-                "accesslog": None, "errorlog": "-", "loglevel": "warning",
+                "accesslog": None, "errorlog": "-", "loglevel": "warning", "logger_class": _private_logger(),
                 # Never log query strings or client addresses of citizens.
                 "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
             }
@@ -61,10 +77,12 @@ def run_gunicorn(app_factory, *, host: str, port: int, workers: int, threads: in
 
         def load(self):
             from ..services.dataset import warm_in_background
+            from ..services.unlink import start_timer
 
             app = app_factory()
             if app.config.get("SIPAS_WARM_DASHBOARD", True):
                 warm_in_background(app)
+            start_timer(app)  # in each worker: stamps rewritten within the bound, quiet or not
             return app
 
     Server().run()

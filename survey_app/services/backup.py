@@ -29,6 +29,7 @@ from alembic.util import CommandError
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import make_url
 
+from ..database import seal_wal
 from ..extensions import db
 from ..models import Comment, utcnow
 from . import audit
@@ -370,4 +371,6 @@ def purge_comments(older_than_days: int, *, actor: str, dry_run: bool = False,
     audit.record(actor, "comments.purge", None, older_than_days=older_than_days, before=cutoff.isoformat(),
                  deleted=count)
     db.session.commit()
+    # SQLite: secure_delete zeroed the rows in their pages; the log still holds old copies.
+    seal_wal()
     return PurgeResult(cutoff=cutoff, count=count, dry_run=False)

@@ -13,6 +13,7 @@ from sqlalchemy import ARRAY, Connection, SmallInteger, String, bindparam, func,
 
 from questionnaires import Questionnaire
 
+from ..database import seal_wal
 from ..extensions import db
 from ..models import CHOICE_FIELDS, Answer, CodeKind, Comment, Response, SurveyCode, random_id, utcnow
 from . import codes, unlink
@@ -182,7 +183,8 @@ def store(record: SurveyCode | codes.CodeInfo, q: Questionnaire, submission: Sub
     except BaseException:
         db.session.rollback()
         raise
-    unlink.after_submission()
+    seal_wal()  # SQLite: the commit that pairs the burn with the answer leaves the log at once
+    unlink.after_submission()  # PostgreSQL: the transaction stamps, within a bound
     return response_id
 
 

@@ -6,25 +6,29 @@ transaction (so a response is stored exactly once), which stamps the code, the r
 its comment with the same id: ``responses.xmin = survey_codes.xmin`` would tie an answer to
 the code, its batch and the clerk who printed it. This module rewrites the recent rows of
 each of the three tables in a transaction of its own, so all of a table's recent rows carry
-one id and no id is shared between tables: nothing pairs them any more. It runs after
-submissions at most every ``SIPAS_UNLINK_SECONDS`` (default 300) per process, and as
-``sipas unlink`` for cron. SQLite keeps no such stamp.
+one id and no id is shared between tables: nothing pairs them any more; then VACUUM drops
+the old row versions, which still carry the shared stamp.
+
+A timer in each server process (``start_timer``, started by ``sipas serve``) does it within
+``SIPAS_UNLINK_SECONDS`` (default 60) of any answer that process stored, whether or not
+another answer follows: the bound holds through a quiet night. ``SIPAS_UNLINK_SECONDS=0``
+rewrites right after each answer (tests, or a paranoid deployment); ``sipas unlink`` does it
+from cron. SQLite keeps no such stamp.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import text
 
 from ..extensions import db
 from ..models import utcnow
 
 _lock = threading.Lock()
-_last_run = 0.0
+_pending = threading.Event()  # an answer was committed in this process since the last rewrite
 
 
 def rewrite_recent(days: int = 2) -> dict[str, int]:
@@ -45,22 +49,53 @@ def rewrite_recent(days: int = 2) -> dict[str, int]:
         # no stamp is shared across tables.
         with db.engine.begin() as connection:
             counts[table] = connection.execute(text(sql), params).rowcount
+    # The old row versions keep the shared stamp until vacuumed (VACUUM runs outside a
+    # transaction; it only visits pages changed since the last one).
+    with db.engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").execute(
+            text("VACUUM responses, comments, survey_codes"))
     return counts
 
 
 def after_submission() -> None:
-    """Rewrite when due; never lets a failure reach the citizen (the answer is stored)."""
-    global _last_run
-    interval = current_app.config["SIPAS_UNLINK_SECONDS"]
-    if db.engine.dialect.name != "postgresql" or time.monotonic() - _last_run < interval:
+    """An answer was committed in this process: the timer rewrites within the interval (or
+    now, with an interval of 0). Never lets a failure reach the citizen (the answer is stored)."""
+    if db.engine.dialect.name != "postgresql":
         return
-    if not _lock.acquire(blocking=False):
+    if current_app.config["SIPAS_UNLINK_SECONDS"] > 0:
+        _pending.set()
         return
+    with _lock:
+        _rewrite_logged(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+def _rewrite_logged(app: Flask) -> bool:
     try:
-        _last_run = time.monotonic()
         rewrite_recent()
-    except Exception:  # noqa: BLE001  (logged; the next submission tries again)
-        _last_run = 0.0
-        current_app.logger.exception("could not rewrite transaction stamps")
-    finally:
-        _lock.release()
+        return True
+    except Exception:  # noqa: BLE001  (logged; the next round tries again)
+        app.logger.exception("could not rewrite transaction stamps")
+        return False
+
+
+def start_timer(app: Flask, stop: threading.Event | None = None) -> threading.Thread | None:
+    """Rewrite every ``SIPAS_UNLINK_SECONDS`` while answers were stored since the last round
+    (a daemon thread of this process; None on SQLite or with an interval of 0)."""
+    interval = app.config["SIPAS_UNLINK_SECONDS"]
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql" or interval <= 0:
+            return None
+    stop = stop or threading.Event()
+
+    def run() -> None:
+        while not stop.wait(interval):
+            if not _pending.is_set():
+                continue
+            _pending.clear()  # answers committed from now on wait for the next round
+            with _lock, app.app_context():
+                if not _rewrite_logged(app):
+                    _pending.set()
+
+    thread = threading.Thread(target=run, name="sipas-unlink", daemon=True)
+    thread.start()
+    return thread

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from sqlalchemy import text
 
 from survey_app.extensions import db
@@ -32,10 +33,7 @@ def test_stamps_are_rewritten_after_submissions(postgres_app):
 
 
 def test_the_leak_is_real_until_sipas_unlink_runs(postgres_app):
-    postgres_app.config["SIPAS_UNLINK_SECONDS"] = 10**9
-    import survey_app.services.unlink as unlink
-
-    unlink._last_run = time.monotonic()
+    postgres_app.config["SIPAS_UNLINK_SECONDS"] = 10**9  # and no timer runs in this process
     submit_all(postgres_app, issue_codes(postgres_app, count=3))
     assert pairs(postgres_app) == (3, 3)  # what this module exists to prevent
     result = cli_runner(postgres_app).invoke(["unlink"])
@@ -45,3 +43,67 @@ def test_the_leak_is_real_until_sipas_unlink_runs(postgres_app):
 
 def test_unlink_is_a_no_op_on_sqlite(app):
     assert "Nothing to do" in cli_runner(app).invoke(["unlink"]).output
+
+
+def test_the_timer_unlinks_within_the_bound_with_no_later_answer(postgres_app):
+    """The last answers before a quiet spell: rewritten by the timer, no submission needed."""
+    import threading
+
+    from survey_app.services.unlink import start_timer
+
+    postgres_app.config["SIPAS_UNLINK_SECONDS"] = 1
+    stop = threading.Event()
+    assert start_timer(postgres_app, stop) is not None
+    try:
+        submit_all(postgres_app, issue_codes(postgres_app, count=4))
+        stored = time.monotonic()
+        while pairs(postgres_app) != (0, 0) and time.monotonic() - stored < 10:
+            time.sleep(0.1)
+        elapsed = time.monotonic() - stored
+    finally:
+        stop.set()
+    assert pairs(postgres_app) == (0, 0)
+    assert elapsed <= 1 + 3, f"unlinked after {elapsed:.1f} s; the bound is the interval plus the rewrite"
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_served_answers_are_unlinked_within_the_bound(request, tmp_path):
+    """Through `sipas serve` (gunicorn workers, each with its timer): four answers, then no
+    traffic; within SIPAS_UNLINK_SECONDS (2 s here) plus the rewrite no stamp pairs them."""
+    import http.client
+    import re
+    import urllib.parse
+
+    import psycopg
+
+    from benchmarks.load.server import Server, fresh_site, prepare
+
+    admin_url = request.getfixturevalue("postgres_admin_url")
+    with fresh_site("postgres", tmp_path, admin_url) as site:
+        site.settings["SIPAS_UNLINK_SECONDS"] = "2"
+        codes = prepare(site, 4)
+        with Server(site, workers=2, threads=2) as server:
+            server.start()
+            for code in codes:
+                conn = http.client.HTTPConnection("127.0.0.1", site.port, timeout=10)
+                conn.request("GET", f"/s/{code}")
+                page = conn.getresponse().read().decode()
+                token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+                body = urllib.parse.urlencode({**full_answers(), "csrf_token": token})
+                conn.request("POST", f"/s/{code}", body, {"Content-Type": "application/x-www-form-urlencoded"})
+                assert conn.getresponse().status == 303
+                conn.close()
+            stored = time.monotonic()
+            plain = site.database_url.replace("postgresql+psycopg://", "postgresql://")
+            with psycopg.connect(plain, autocommit=True) as db_conn:
+                count = None
+                while time.monotonic() - stored < 15:
+                    count = sum(db_conn.execute(query.text).fetchone()[0] for query in (PAIRS, COMMENT_PAIRS))
+                    if count == 0:
+                        break
+                    time.sleep(0.2)
+            elapsed = time.monotonic() - stored
+            server.stop()
+    assert count == 0, "stamps still pair answers with codes"
+    assert elapsed <= 2 + 4, f"unlinked after {elapsed:.1f} s"
