@@ -85,3 +85,27 @@ def test_a_purged_comment_leaves_no_trace_in_the_data_directory(app):
             assert not any(needle in content for needle in needles), f"{path.name} still holds the purged comment"
     with app.app_context():
         assert db.session.scalars(select(Comment.text)).all() == ["Góp ý vẫn giữ"]
+
+
+def test_an_answer_stands_when_the_log_cannot_be_sealed(app, monkeypatch, caplog):
+    """The answer is committed before the seal: a busy database there is logged, not shown."""
+    from sqlalchemy import func, select
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.exc import OperationalError
+
+    from survey_app.extensions import db
+    from survey_app.models import Response
+
+    original = Connection.exec_driver_sql
+
+    def busy(self, statement, *args, **kwargs):
+        if "wal_checkpoint" in statement:
+            raise OperationalError(statement, {}, Exception("database is locked"))
+        return original(self, statement, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "exec_driver_sql", busy)
+    [code] = issue_codes(app)
+    _answer(app, code, "")
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Response)) == 1
+    assert "not sealed" in caplog.text
