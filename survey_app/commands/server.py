@@ -175,4 +175,16 @@ def unlink_command() -> None:
         click.echo(f"{table}: {count} rows rewritten")
 
 
-COMMANDS = [init_command, serve_command, demo_command, unlink_command]
+@click.command("seal")
+@with_appcontext
+def seal_command() -> None:
+    """Rewrite answers, comments and codes in key order: where a row lies on disk then says
+    nothing about when it was written. Run nightly (it holds the write lock while it runs)."""
+    from ..services.seal import rewrite_in_key_order
+
+    result = rewrite_in_key_order()
+    what = "the whole database (VACUUM)" if result.backend == "sqlite" else ", ".join(result.tables) + " (CLUSTER)"
+    click.echo(f"Rewritten in key order: {what}.")
+
+
+COMMANDS = [init_command, serve_command, demo_command, unlink_command, seal_command]

@@ -456,6 +456,7 @@ STAFF: dict[str, Check] = {
     "sipas backup -o sipas-2026-11-26.bak": check_backup,
     "sipas restore sipas-2026-11-26.bak --yes": _says("Restored sipas-2026-11-26.bak"),
     "sipas purge-comments --older-than 365 --yes": check_purge,
+    "sipas seal": _says("Rewritten in key order: the whole database (VACUUM)."),
 }
 BEFORE: dict[str, Callable[[Context], None]] = {"sipas export responses -o responses.csv": store_answers}
 ANALYSTS: dict[str, Check] = {
