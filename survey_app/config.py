@@ -40,6 +40,9 @@ DEFAULTS: dict[str, Any] = {
     # PostgreSQL: the bound (seconds) within which a stored answer's transaction stamp is
     # rewritten, so that none links a response to its code (services/unlink.py).
     "SIPAS_UNLINK_SECONDS": 60,
+    # The local hour (0-23) in which the server rewrites its tables in key order once a
+    # night (services/seal.py); -1: never (run `sipas seal` from cron instead).
+    "SIPAS_SEAL_HOUR": 3,
     # Dashboard: keep a signed snapshot of the response frame in DATA_DIR/cache so that a
     # restarted server need not re-read every answer, and fill each worker's cache at start.
     "SIPAS_DASHBOARD_SNAPSHOTS": True,
@@ -154,6 +157,8 @@ def build(test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
     if not values.get("SECRET_KEY"):
         values["SECRET_KEY"] = values.get("SIPAS_SECRET_KEY") or secret_key(data_dir)
     values["SIPAS_PUBLIC_URL"] = str(values["SIPAS_PUBLIC_URL"]).rstrip("/")
+    if not -1 <= int(values["SIPAS_SEAL_HOUR"]) <= 23:
+        raise ConfigError(f"SIPAS_SEAL_HOUR={values['SIPAS_SEAL_HOUR']}: an hour from 0 to 23, or -1 for never")
     values["MAX_CONTENT_LENGTH"] = max(values["SIPAS_MAX_BODY_BYTES"], values["SIPAS_MAX_UPLOAD_BYTES"])
     values.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a form may stay open while people read
     # Over HTTPS Flask-WTF would also demand a same-origin Referer, which browsers never send

@@ -58,7 +58,8 @@ class Site:
     def app_config(self) -> dict[str, str]:
         return {"SIPAS_DATA_DIR": str(self.workdir / "data"), "SIPAS_DATABASE_URL": self.database_url,
                 "SIPAS_PUBLIC_URL": self.base_url, "SIPAS_SECRET_KEY": self.secret_key,
-                "SIPAS_ALLOW_LOCAL_PUBLIC_URL": "true"}  # the load clients run on this machine
+                "SIPAS_ALLOW_LOCAL_PUBLIC_URL": "true",  # the load clients run on this machine
+                "SIPAS_SEAL_HOUR": "-1"}  # no nightly rewrite in the middle of a measurement
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SIPAS_")}

@@ -77,12 +77,14 @@ def run_gunicorn(app_factory, *, host: str, port: int, workers: int, threads: in
 
         def load(self):
             from ..services.dataset import warm_in_background
+            from ..services.seal import start_nightly
             from ..services.unlink import start_timer
 
             app = app_factory()
             if app.config.get("SIPAS_WARM_DASHBOARD", True):
                 warm_in_background(app)
             start_timer(app)  # in each worker: stamps rewritten within the bound, quiet or not
+            start_nightly(app)  # one worker of one host rewrites the tables in key order nightly
             return app
 
     Server().run()
@@ -180,9 +182,12 @@ def unlink_command() -> None:
 def seal_command() -> None:
     """Rewrite answers, comments and codes in key order: where a row lies on disk then says
     nothing about when it was written. Run nightly (it holds the write lock while it runs)."""
-    from ..services.seal import rewrite_in_key_order
+    from ..services import audit
+    from ..services.seal import ACTION, rewrite_in_key_order
 
     result = rewrite_in_key_order()
+    audit.record("cli", ACTION, None, backend=result.backend)
+    db.session.commit()
     what = "the whole database (VACUUM)" if result.backend == "sqlite" else ", ".join(result.tables) + " (CLUSTER)"
     click.echo(f"Rewritten in key order: {what}.")
 

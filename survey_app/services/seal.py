@@ -5,19 +5,36 @@ Inside a database page the newest rows lie apart from the older ones (SQLite all
 cell below the others; PostgreSQL appends new row versions, so ``ctid`` follows time). Ranked
 that way, the newest answers could be paired with the newest burned codes. The answer,
 comment and code tables are keyed by random ids or by issue order, so rewriting them in key
-order leaves only what the schema keeps by design (unit, procedure, day). ``sipas seal`` runs
-it; run it nightly from cron (it holds the write lock for its duration: on SQLite a VACUUM of
-the whole file, on PostgreSQL a CLUSTER of each table).
+order leaves only what the schema keeps by design (unit, procedure, day). It holds the write
+lock while it runs (on SQLite a VACUUM of the whole file, on PostgreSQL a CLUSTER of each
+table), so the server runs it itself once a night, in the hour ``SIPAS_SEAL_HOUR`` (local
+time, default 3): one process of one host does it (a lock), once a day (the audit log says
+when it last ran). ``sipas seal`` runs it at once.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import fcntl
+import os
+import threading
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
-from sqlalchemy import text
+from flask import Flask, current_app
+from sqlalchemy import select, text
 
 from ..database import seal_wal
 from ..extensions import db
+from ..models import AuditEntry
+from . import audit
+from .timekeeping import zone
+
+ACTION = "database.seal"
+_LOCK_KEY = zlib.crc32(b"sipas seal")  # PostgreSQL advisory lock: one host at a time
 
 # PostgreSQL: each table with the index whose order carries no time.
 _CLUSTER = (("responses", "pk_responses"), ("answers", "pk_answers"), ("comments", "pk_comments"),
@@ -47,3 +64,77 @@ def rewrite_in_key_order() -> SealResult:
             tables = tuple(table for table, _ in _CLUSTER)
     seal_wal()
     return SealResult(engine.dialect.name, tables)
+
+
+@contextlib.contextmanager
+def _only_one() -> Iterator[bool]:
+    """True for the one process (of every host) that may seal now."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as connection:
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            got = bool(connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": _LOCK_KEY}))
+            try:
+                yield got
+            finally:
+                if got:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK_KEY})
+        return
+    path = Path(current_app.config["SIPAS_DATA_DIR"]) / "seal.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
+def _sealed_since(moment: dt.datetime) -> bool:
+    return db.session.scalar(select(AuditEntry.id).where(AuditEntry.action == ACTION, AuditEntry.at >= moment)
+                             .limit(1)) is not None
+
+
+def seal_if_due(now: dt.datetime, *, actor: str = "server") -> bool:
+    """Seal when ``now`` (aware) falls in the seal hour and nobody sealed since that hour
+    began; True when this call sealed."""
+    hour = current_app.config["SIPAS_SEAL_HOUR"]
+    local = now.astimezone(zone())
+    if hour < 0 or local.hour != hour:
+        return False
+    began = local.replace(minute=0, second=0, microsecond=0).astimezone(dt.UTC).replace(tzinfo=None)
+    if _sealed_since(began):
+        return False
+    with _only_one() as mine:
+        if not mine or _sealed_since(began):
+            db.session.remove()
+            return False
+        result = rewrite_in_key_order()
+        audit.record(actor, ACTION, None, backend=result.backend)
+        db.session.commit()
+    return True
+
+
+def start_nightly(app: Flask, stop: threading.Event | None = None, *, every: float = 300,
+                  clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> threading.Thread | None:
+    """Check every ``every`` seconds whether the night's seal is due (a daemon thread of this
+    process; None when SIPAS_SEAL_HOUR is negative)."""
+    if app.config["SIPAS_SEAL_HOUR"] < 0:
+        return None
+    stop = stop or threading.Event()
+
+    def run() -> None:
+        while not stop.wait(every):
+            with app.app_context():
+                try:
+                    seal_if_due(clock())
+                except Exception:  # noqa: BLE001  (logged; the next check tries again)
+                    app.logger.exception("the nightly seal failed")
+                finally:
+                    db.session.remove()
+
+    thread = threading.Thread(target=run, name="sipas-seal", daemon=True)
+    thread.start()
+    return thread

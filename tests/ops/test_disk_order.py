@@ -13,6 +13,7 @@ import random
 import shutil
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from survey_app.extensions import db
@@ -110,3 +111,96 @@ def test_postgresql_row_order_tells_nothing_after_the_seal(postgres_app):
         after_c, pairs_c = _ctid_concordance("survey_codes", "id", code_order)
     assert pairs_r >= 200 and abs(after_r - 0.5) <= 0.15, (after_r, pairs_r)
     assert pairs_c >= 200 and abs(after_c - 0.5) <= 0.15, (after_c, pairs_c)
+
+
+def _at_local_hour(app, hour: int, minute: int = 10):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    local = dt.datetime.now(ZoneInfo(app.config["SIPAS_TIMEZONE"])).replace(hour=hour, minute=minute)
+    return local.astimezone(dt.UTC)
+
+
+def _seals(app) -> int:
+    from sqlalchemy import func
+
+    from survey_app.models import AuditEntry
+    from survey_app.services.seal import ACTION
+
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(AuditEntry).filter_by(action=ACTION))
+
+
+def test_the_server_seals_once_in_its_hour(app):
+    from survey_app.services.seal import seal_if_due
+
+    app.config["SIPAS_SEAL_HOUR"] = 3
+    with app.app_context():
+        assert not seal_if_due(_at_local_hour(app, 2, 59))
+        assert seal_if_due(_at_local_hour(app, 3, 5))
+        assert not seal_if_due(_at_local_hour(app, 3, 40)), "once a night"
+        assert not seal_if_due(_at_local_hour(app, 4, 0))
+    assert _seals(app) == 1
+
+
+def test_one_process_seals_while_another_holds_the_lock(app):
+    import fcntl
+    import os
+
+    from survey_app.services.seal import seal_if_due
+
+    lock = os.open(Path(app.config["SIPAS_DATA_DIR"]) / "seal.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another worker is sealing
+        with app.app_context():
+            assert not seal_if_due(_at_local_hour(app, 3))
+    finally:
+        os.close(lock)
+    with app.app_context():
+        assert seal_if_due(_at_local_hour(app, 3))
+
+
+def test_the_nightly_timer_seals_without_a_command(app):
+    import threading
+    import time
+
+    from survey_app.services.seal import start_nightly
+
+    stop = threading.Event()
+    assert start_nightly(app, stop, every=0.05, clock=lambda: _at_local_hour(app, 3)) is not None
+    try:
+        waited = time.monotonic()
+        while _seals(app) == 0 and time.monotonic() - waited < 20:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+    assert _seals(app) == 1
+
+
+def test_a_seal_hour_out_of_range_is_refused(make_app):
+    from survey_app.config import ConfigError
+
+    with pytest.raises(ConfigError, match="SIPAS_SEAL_HOUR"):
+        make_app(SIPAS_SEAL_HOUR=24)
+    app = make_app(SIPAS_SEAL_HOUR=-1)
+    from survey_app.services.seal import start_nightly
+
+    assert start_nightly(app) is None
+
+
+def test_postgresql_seals_once_across_processes(postgres_app):
+    """The advisory lock: while another session holds it, this one does not seal."""
+    from sqlalchemy import text
+
+    from survey_app.services.seal import _LOCK_KEY, seal_if_due
+
+    app = postgres_app
+    with app.app_context():
+        with db.engine.connect() as other:
+            other.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _LOCK_KEY})
+            assert not seal_if_due(_at_local_hour(app, 3))
+            other.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK_KEY})
+            other.commit()
+        assert seal_if_due(_at_local_hour(app, 3))
+        assert not seal_if_due(_at_local_hour(app, 3, 50))
+    assert _seals(app) == 1
