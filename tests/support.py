@@ -158,3 +158,19 @@ def store_random_answers(app, *, unit=ORG.section, count=1, seed=0, comment="", 
             submission = responses.validate(q, data)
             assert isinstance(submission, responses.Submission), submission
             responses.store(code_service.find(code), q, submission)
+
+
+def answer_over_http(port: int, code: str, **overrides: str) -> None:
+    """A citizen's survey against a server on this machine: the form, then a complete answer (303)."""
+    import http.client
+    import urllib.parse
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", f"/s/{code}")
+        page = conn.getresponse().read().decode()
+        body = urllib.parse.urlencode({**full_answers(**overrides), "csrf_token": csrf_token(page)})
+        conn.request("POST", f"/s/{code}", body, {"Content-Type": "application/x-www-form-urlencoded"})
+        assert conn.getresponse().status == 303
+    finally:
+        conn.close()

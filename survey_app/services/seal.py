@@ -112,7 +112,8 @@ def seal_if_due(now: dt.datetime, *, actor: str = "server") -> bool:
             db.session.remove()
             return False
         result = rewrite_in_key_order()
-        audit.record(actor, ACTION, None, backend=result.backend)
+        entry = audit.record(actor, ACTION, None, backend=result.backend)
+        entry.at = now.astimezone(dt.UTC).replace(tzinfo=None)  # the clock the hour was judged by
         db.session.commit()
     return True
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from survey_app.extensions import db
-from tests.support import cli_runner, csrf_token, full_answers, issue_codes
+from tests.support import answer_over_http, cli_runner, csrf_token, full_answers, issue_codes
 
 PAIRS = text("SELECT count(*) FROM responses r JOIN survey_codes c ON c.xmin::text = r.xmin::text")
 COMMENT_PAIRS = text("SELECT count(*) FROM comments m JOIN survey_codes c ON c.xmin::text = m.xmin::text")
@@ -71,9 +71,6 @@ def test_the_timer_unlinks_within_the_bound_with_no_later_answer(postgres_app):
 def test_served_answers_are_unlinked_within_the_bound(request, tmp_path):
     """Through `sipas serve` (gunicorn workers, each with its timer): four answers, then no
     traffic; within SIPAS_UNLINK_SECONDS (2 s here) plus the rewrite no stamp pairs them."""
-    import http.client
-    import re
-    import urllib.parse
 
     import psycopg
 
@@ -86,14 +83,7 @@ def test_served_answers_are_unlinked_within_the_bound(request, tmp_path):
         with Server(site, workers=2, threads=2) as server:
             server.start()
             for code in codes:
-                conn = http.client.HTTPConnection("127.0.0.1", site.port, timeout=10)
-                conn.request("GET", f"/s/{code}")
-                page = conn.getresponse().read().decode()
-                token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
-                body = urllib.parse.urlencode({**full_answers(), "csrf_token": token})
-                conn.request("POST", f"/s/{code}", body, {"Content-Type": "application/x-www-form-urlencoded"})
-                assert conn.getresponse().status == 303
-                conn.close()
+                answer_over_http(site.port, code)
             stored = time.monotonic()
             plain = site.database_url.replace("postgresql+psycopg://", "postgresql://")
             with psycopg.connect(plain, autocommit=True) as db_conn:

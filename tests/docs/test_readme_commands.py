@@ -529,7 +529,7 @@ def test_every_command_is_run():
     assert [c.text for c in setup][:1] == [TRY_IT] and len(setup) == 2, setup
     assert "python -m pytest" in setup[1].text, setup[1]  # the block after <!-- ci:test-command -->
     named = mentions(commands)
-    others = [c for c in commands if not c.setup and c.text not in named]
+    others = [c for c in commands if not c.setup and not (c.prose and c.text in named)]
     unknown = [f"README.md:{c.line}: {c.text}" for c in others if c.text not in KNOWN]
     assert not unknown, "README commands that no test runs (add a check in this file):\n" + "\n".join(unknown)
     stale = KNOWN - {c.text for c in others}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import cli_runner, csrf_token, full_answers, issue_codes
+from tests.support import answer_over_http, cli_runner, csrf_token, full_answers, issue_codes
 
 WAL_HEADER = 32
 FRAME_HEADER = 24
@@ -117,10 +117,7 @@ def test_an_answer_stands_when_the_log_cannot_be_sealed(app, monkeypatch, caplog
 def test_answers_through_sipas_serve_leave_no_commit_in_the_log(tmp_path):
     """The same through the real server (gunicorn workers, their own connections): a copy of
     the data directory taken after the answers holds no commit to read."""
-    import http.client
-    import re
     import shutil
-    import urllib.parse
 
     from benchmarks.load.server import Server, fresh_site, prepare
 
@@ -129,14 +126,7 @@ def test_answers_through_sipas_serve_leave_no_commit_in_the_log(tmp_path):
         with Server(site, workers=2, threads=2) as server:
             server.start()
             for code in codes:
-                conn = http.client.HTTPConnection("127.0.0.1", site.port, timeout=10)
-                conn.request("GET", f"/s/{code}")
-                page = conn.getresponse().read().decode()
-                token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
-                body = urllib.parse.urlencode({**full_answers(), "csrf_token": token})
-                conn.request("POST", f"/s/{code}", body, {"Content-Type": "application/x-www-form-urlencoded"})
-                assert conn.getresponse().status == 303
-                conn.close()
+                answer_over_http(site.port, code)
                 copy = tmp_path / "copy"
                 shutil.rmtree(copy, ignore_errors=True)
                 shutil.copytree(site.workdir / "data", copy)  # what an attacker takes, answer by answer
