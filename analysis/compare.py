@@ -311,8 +311,25 @@ def diff_estimates(
         return Difference(nan, nan, (nan, nan), nan, "linearised", "t" if df else "z",
                           float(a) if _finite(a) else nan, float(b) if _finite(b) else nan,
                           float(n_a), float(n_b), df, confidence)
+    return diff_with_se(a=float(a), b=float(b), se=math.sqrt(float(se_a) ** 2 + float(se_b) ** 2),
+                        n_a=n_a, n_b=n_b, df=df, confidence=confidence)
+
+
+def diff_with_se(*, a: float, b: float, se: float, n_a: float = math.nan, n_b: float = math.nan,
+                 df: float | None = None, confidence: float = 0.95) -> Difference:
+    """``a − b`` with a given standard error (of the difference itself, covariance included):
+    interval ``d ± q · SE`` (t with ``df``, else normal) and the two-sided p-value. An SE of
+    0 gives the point as interval and p = 1 if d = 0 else 0."""
+    confidence = _check_confidence(confidence)
+    if df is not None and (not _finite(df) or df <= 0):
+        df = None
+    if not all(_finite(v) for v in (a, b, se)):
+        nan = math.nan
+        return Difference(nan, nan, (nan, nan), nan, "linearised", "t" if df else "z",
+                          float(a) if _finite(a) else nan, float(b) if _finite(b) else nan,
+                          float(n_a), float(n_b), df, confidence)
     d = float(a) - float(b)
-    se = math.sqrt(float(se_a) ** 2 + float(se_b) ** 2)
+    se = float(se)
     dist = stats.t(df) if df is not None else stats.norm
     q = float(dist.isf((1.0 - confidence) / 2.0))
     if se == 0:
@@ -1072,8 +1089,10 @@ def compare_periods(
 def _counts_for_ranking(est: Any, level: str, design: bool) -> tuple[float, float, str]:
     """(x, n, kind) for shrinkage and the funnel: observed counts for a proportion without
     a design; otherwise effective counts n_eff = θ(1 − θ)/SE², x = θ · n_eff (the counts of
-    a simple random sample with the same index and SE), falling back to the observed n
-    when SE is 0 or θ is 0 or 1."""
+    a simple random sample with the same index and SE), never more than the observed n (a
+    variance that is zero up to rounding would otherwise give n_eff ≈ 10³³ and send the
+    funnel's quantiles searching without end), and the observed n when SE is 0 or θ is 0
+    or 1."""
     if est is None or not _finite(getattr(est, "value", None)) or not getattr(est, "n", 0):
         return math.nan, math.nan, "observed"
     if level in ("general", "criterion") and not design:
@@ -1082,7 +1101,7 @@ def _counts_for_ranking(est: Any, level: str, design: bool) -> tuple[float, floa
     se = _se(est) / 100.0
     if not (math.isfinite(se) and se > 0 and 0 < theta < 1):
         return theta * float(est.n), float(est.n), "effective"
-    n_eff = theta * (1.0 - theta) / se**2
+    n_eff = min(theta * (1.0 - theta) / se**2, float(est.n))
     return theta * n_eff, n_eff, "effective"
 
 
@@ -1191,21 +1210,10 @@ def compare_units(
                 )
     else:
         assert data is not None
-        for label in sorted({u for units in contexts.values() for u in units}, key=str):
-            rest_rows = data[unit].astype(object) != label
-            if label is None:
-                rest_rows = data[unit].notna()
-            rest = _analyze(data.loc[rest_rows], result.questionnaire, by=by_t, period=period,
-                            **analyze_options)
-            rest_groups = {tuple(g.keys.items()): g for g in rest.groups}
-            for context, units in contexts.items():
-                if label not in units or context not in rest_groups:
-                    continue
-                comparisons += compare_groups(
-                    units[label], rest_groups[context], design=design, confidence=confidence,
-                    levels=levels, keys=dict(context), dimension=unit, label=str(label),
-                    reference="rest",
-                )
+        for label in sorted({u for units in contexts.values() for u in units if u is not None}, key=str):
+            comparisons += _against_rest(data, result.questionnaire, unit=unit, label=label, by=by_t,
+                                         period=period, levels=levels, confidence=confidence,
+                                         analyze_options=analyze_options)
     has_general = result.questionnaire.general is not None
     level, code = ("general", "general") if has_general else ("overall", "overall")
     return ComparisonSet(
@@ -1214,6 +1222,65 @@ def compare_units(
         rankings=_rankings(contexts, level, code, design, confidence),
         reference=reference,
     )
+
+
+_SIDE = "__side__"
+
+
+def _against_rest(data: Any, questionnaire: Any, *, unit: str, label: Any, by: tuple[str, ...],
+                  period: str | None, levels: Sequence[str], confidence: float,
+                  analyze_options: Mapping[str, Any]) -> list[Comparison]:
+    """One unit against the rest, as two domains of the one design (methodology §4).
+
+    The whole sample is analysed once with each row marked "unit" or "rest", so each side is
+    a domain of the whole design (its PSU counts, strata and df are the design's). Without a
+    design the two sides share no respondent and are compared as independent samples
+    (Newcombe for a proportion). Under a design the difference's variance is that of the
+    linearised difference summed per PSU over the whole design
+    (:func:`analysis.indices.domain_contrast_variance`), so it carries the covariance of
+    sides that share PSUs, with t on the design's df (PSUs − strata of the whole sample).
+    """
+    from .indices import Influence, analyze, domain_contrast_variance
+
+    sides = np.where(data[unit].astype(object) == label, "unit", "rest")
+    kept: list[Influence] = []
+    result = analyze(data.assign(**{_SIDE: sides}), questionnaire, by=(_SIDE, *by), period=period,
+                     _influence=kept, **analyze_options)
+    influence = kept[0]
+    design = bool(result.is_design)
+    gids = {tuple(keys.items()): g for g, keys in enumerate(influence.grouping.keys)}
+    pairs: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for g in result.groups:
+        keys = dict(g.keys)
+        side = keys.pop(_SIDE)
+        pairs.setdefault(tuple(keys.items()), {})[side] = g
+    out: list[Comparison] = []
+    for context, pair in pairs.items():
+        if "unit" not in pair or "rest" not in pair:
+            continue
+        common = dict(keys=dict(context), dimension=unit, label=str(label), reference="rest")
+        if not design:
+            out += compare_groups(pair["unit"], pair["rest"], design=False, confidence=confidence,
+                                  levels=levels, **common)
+            continue
+        plus = gids[tuple({_SIDE: "unit", **dict(context)}.items())]
+        minus = gids[tuple({_SIDE: "rest", **dict(context)}.items())]
+        rest_items = {(lv, code): est for lv, code, est in _indicators(pair["rest"], levels)}
+        for level, code, est in _indicators(pair["unit"], levels):
+            other = rest_items.get((level, code))
+            if other is None:
+                continue
+            variance = domain_contrast_variance(influence, (level, code), plus, minus)
+            flagged = any(getattr(e, "flag", None) for e in (est, other))
+            out.append(Comparison(
+                keys=MappingProxyType(dict(context)), dimension=unit, label=str(label), reference="rest",
+                level=level, code=code,
+                difference=diff_with_se(a=_value(est), b=_value(other), se=100.0 * math.sqrt(variance),
+                                        n_a=float(est.n), n_b=float(other.n),
+                                        df=float(result.df) if result.df else None, confidence=confidence),
+                flag="insufficient data" if flagged else None,
+            ))
+    return out
 
 
 def comparisons_json(comparisons: ComparisonSet) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -47,6 +48,14 @@ class _Engine:
         self.z = critical_value(confidence)
         self._g_offsets: dict[int, np.ndarray] = {}
         self._index: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        # (level, code) -> weighted influence value of each analysed row, when a caller
+        # contrasts domains (analyze_with_influence); None otherwise (no memory spent).
+        self.influence: dict[tuple[str, str], np.ndarray] | None = None
+
+    def keep(self, level: str, code: str, z: np.ndarray) -> None:
+        """Remember the influence values ``z`` (unweighted) of one estimate, if asked to."""
+        if self.influence is not None:
+            self.influence[(level, code)] = self.bound.weighted(z)
 
     def take(self, codes: np.ndarray) -> np.ndarray:
         return codes if self.rows is None else codes[self.rows]
@@ -131,6 +140,33 @@ class _Engine:
         return m, se, np.clip(low, 1, top), np.clip(high, 1, top)
 
 
+@dataclass(frozen=True)
+class Influence:
+    """The weighted influence value of every analysed row for each estimate (``values`` keyed
+    by (level, code)), with the design and the grouping they belong to: what a contrast of
+    two domains of the one design needs (see :func:`domain_contrast_variance`)."""
+
+    values: dict[tuple[str, str], np.ndarray]
+    design: SurveyDesign
+    grouping: Grouping
+
+
+def domain_contrast_variance(influence: Influence, key: tuple[str, str], plus: int, minus: int) -> float:
+    """Variance of (estimate of group ``plus`` − estimate of group ``minus``) over the whole
+    design: the linearised difference summed per PSU of the design (zero where a PSU has no
+    member of either group), so the covariance enters where the two share PSUs (R:
+    ``svyby`` + ``svycontrast``). A result that is zero up to rounding, relative to the
+    variance of either side, is 0."""
+    z = influence.values[key]
+    gid = influence.grouping.gid
+    sign = np.where(gid == plus, 1.0, np.where(gid == minus, -1.0, 0.0))
+    bound = influence.design.bind(influence.grouping.rows, np.zeros(len(gid), dtype=np.int64), 1)
+    total = float(bound.variance(z * sign)[0])
+    scale = float(bound.variance(z * (sign > 0))[0] + bound.variance(z * (sign < 0))[0])
+    # Proportions are fractions here: a variance under 1e-24 is an SE of a trillionth.
+    return 0.0 if total <= max(1e-12 * scale, 1e-24) else total
+
+
 def _as_tuple(value: str | Iterable[str] | None, name: str) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -194,6 +230,7 @@ def analyze(
     seed: int | None = None,
     small_n: int = 30,
     max_width: float = 20.0,
+    _influence: list[Influence] | None = None,
 ) -> AnalysisResult:
     """SIPAS indices with confidence intervals, per group (methodology §2–§3).
 
@@ -317,8 +354,12 @@ def analyze(
     bound = design.bind(grouping.rows, grouping.gid, grouping.G)
     engine = _Engine(bound, grouping, is_design=design.is_design, method=method,
                      confidence=confidence)
+    if _influence is not None:
+        engine.influence = {}
     groups = _estimate(df, q, engine, small_n=int(small_n), max_width=float(max_width),
                        bootstrap=bootstrap, seed=seed, design=design, grouping=grouping)
+    if _influence is not None:
+        _influence.append(Influence(engine.influence or {}, design, grouping))
     return AnalysisResult(
         questionnaire=q, confidence=confidence,
         ci_method="korn-graubard" if design.is_design else method,
@@ -360,10 +401,13 @@ def _estimate(
 
     for c in criteria:
         props[c.code] = question(c.code, c.scale, [_sat_mask(c.scale, c.scale.satisfied)])[0]
+        eng.keep("criterion", c.code, props[c.code].lut.ravel()[eng.index(codes[c.code], c.scale.max)])
     general = q.general if q.general is not None and q.general.code in df.columns else None
     if general is not None:
         props[general.code] = question(
             general.code, general.scale, [_sat_mask(general.scale, general.scale.satisfied)])[0]
+        eng.keep("general", "general",
+                 props[general.code].lut.ravel()[eng.index(codes[general.code], general.scale.max)])
     expectation_props: dict[str, tuple[PropArrays, PropArrays]] = {}
     for item in q.expectations:
         if item.code in df.columns:
@@ -410,6 +454,7 @@ def _estimate(
             any_e |= codes[c.code] > 0
         value = np.where(k > 0, value, np.nan)
         comp[e.code] = _composite(eng, z_e, s_e, any_e, value)
+        eng.keep("element", e.code, z_e)
         z_all += z_e * inv_e_rows
         if s_all is not None:
             s_all += s_e * inv_e_rows
@@ -422,6 +467,7 @@ def _estimate(
         np.nan,
     )
     comp["__overall__"] = _composite(eng, z_all, s_all, any_all, overall_value)
+    eng.keep("overall", "overall", z_all)
     del z_all, s_all
 
     boot = None

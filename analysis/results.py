@@ -318,7 +318,9 @@ def assemble_groups(
         if not is_design:
             return {}
         d = _none(float(deff)) if deff is not None else None
-        return {"deff": d, "n_eff": None if not d else n / d,
+        # n / deff, never above n (methodology §4): a deff under 1 from a variance that is
+        # zero up to rounding would claim a sample larger than the one taken.
+        return {"deff": d, "n_eff": None if not d else min(float(n), n / d),
                 "df": None if df is None else int(df)}
 
     def with_boot(key: tuple[str, str], g: int, ci: tuple[float, float] | None,

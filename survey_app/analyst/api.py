@@ -100,6 +100,11 @@ def options() -> dict[str, Any]:
     }
 
 
+# Resamples × responses a web request may bootstrap (a few seconds here); the command line
+# has no such bound.
+BOOTSTRAP_BUDGET = 2_000_000
+
+
 def _units(scope: set[int] | None) -> set[str] | None:
     unit = (request.args.get("unit") or "").strip()
     allowed = None if scope is None else set(db.session.scalars(select(Unit.code).where(Unit.id.in_(scope))))
@@ -139,6 +144,11 @@ def indices():
 
     def compute(frame: pd.DataFrame) -> str:
         rows = frame if codes is None else frame[frame["unit"].isin(codes)]
+        if opts["bootstrap"] and opts["bootstrap"] * len(rows) > BOOTSTRAP_BUDGET:
+            raise ApiError(400, f"Bootstrap {opts['bootstrap']} lần trên {len(rows)} phiếu quá lớn cho một yêu cầu web "
+                                f"(tối đa {BOOTSTRAP_BUDGET:,} lượt dòng): giảm bootstrap, thu hẹp bộ lọc, hoặc dùng "
+                                "`sipas analyze --bootstrap` (bootstrap × responses over the web request's budget).",
+                           field="bootstrap")
         try:
             doc = document(rows, key or None, opts)
         except ValueError as exc:

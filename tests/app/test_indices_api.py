@@ -72,3 +72,16 @@ def test_api_bad_parameters_are_400_with_the_field(data, client, auth, query, fi
     auth.login("analyst")
     response = client.get(f"/api/v1/indices?{query}")
     assert response.status_code == 400 and response.get_json()["error"]["field"] == field
+
+
+def test_a_bootstrap_too_large_for_a_web_request_is_refused(data, client, auth, monkeypatch):
+    """Resamples × responses are bounded on the web (the command line has no bound)."""
+    from survey_app.analyst import api
+
+    monkeypatch.setattr(api, "BOOTSTRAP_BUDGET", 74 * 50)  # 74 responses in the data
+    auth.login("analyst")
+    refused = client.get("/api/v1/indices?bootstrap=51&seed=1")
+    assert refused.status_code == 400
+    error = refused.get_json()["error"]
+    assert error["field"] == "bootstrap" and "sipas analyze --bootstrap" in error["message"]
+    assert client.get("/api/v1/indices?bootstrap=50&seed=1").status_code == 200

@@ -1,0 +1,107 @@
+"""A unit against the rest as two domains of one design, against R's survey package
+(tests/analysis/reference/rest_reference.R on rest_fixture.csv): svytotal of the domain
+numerators and denominators, then svycontrast of the difference (issue 20).
+
+Tolerances: differences and the two sides' indices 1e-7 points, SEs 1e-5 points, interval
+ends 1e-3 points. Without a design a proportion is compared as two independent samples
+(Newcombe, methodology §4), so only its estimate is checked there; composites match R."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import questionnaires
+from analysis.compare import compare_units
+
+HERE = Path(__file__).with_name("reference")
+R = json.loads((HERE / "rest_reference.json").read_text())
+DESIGNS = {
+    "srs": {},
+    "weights": {"weight": "weight"},
+    "unit_psus": {"weight": "weight", "strata": "stratum", "cluster": "psu_unit"},
+    "shared_psus": {"weight": "weight", "strata": "stratum", "cluster": "psu_shared"},
+}
+CODES = {("general", "general"): "general", ("overall", "overall"): "overall", ("criterion", "DG1"): "DG1",
+         ("criterion", "DG2"): "DG2", ("criterion", "DG3"): "DG3"}
+
+
+@pytest.fixture(scope="module")
+def data() -> pd.DataFrame:
+    return pd.read_csv(HERE / "rest_fixture.csv")
+
+
+@pytest.mark.parametrize("name", list(DESIGNS))
+def test_unit_against_the_rest_equals_r(data, name):
+    q = questionnaires.load("tt01-counter")
+    started = time.monotonic()
+    result = compare_units(data, q, levels=("general", "overall", "criterion"), **DESIGNS[name])
+    assert time.monotonic() - started < 10
+    expected = R[name]
+    found = {(c.label, c.level, c.code): c.difference for c in result.comparisons}
+    assert {label for label, _, _ in found} == set(expected["units"])
+    for unit, ref in expected["units"].items():
+        for (level, code), r_code in CODES.items():
+            d = found[(unit, level, code)]
+            assert d.estimate == pytest.approx(ref["difference"][r_code], abs=1e-7), (unit, code)
+            if name == "srs" and level in ("general", "criterion"):
+                continue  # Newcombe for two independent samples (methodology §4)
+            assert d.se == pytest.approx(ref["se"][r_code], abs=1e-5), (unit, code, name)
+            q_t = stats.t.ppf(0.975, expected["df"]) if name != "srs" else stats.norm.ppf(0.975)
+            r_ci = (ref["difference"][r_code] - q_t * ref["se"][r_code],
+                    ref["difference"][r_code] + q_t * ref["se"][r_code])
+            assert d.ci == pytest.approx(r_ci, abs=1e-3), (unit, code, name)
+        for side_level in ("general", "overall"):
+            d = found[(unit, side_level, side_level)]
+            assert d.a == pytest.approx(ref["sides"][f"{side_level}_unit"], abs=1e-7)
+            assert d.b == pytest.approx(ref["sides"][f"{side_level}_rest"], abs=1e-7)
+
+
+def test_shared_psus_carry_a_covariance(data):
+    """Units that share PSUs: the difference's SE is not that of independent samples."""
+    q = questionnaires.load("tt01-counter")
+    shared = compare_units(data, q, levels=("overall",), **DESIGNS["shared_psus"])
+    for c in shared.comparisons:
+        independent = np.hypot(*_side_ses(data, q, c.label))
+        assert abs(c.difference.se - independent) > 1e-3 * independent, c.label
+
+
+def _side_ses(data, q, label):
+    from analysis import analyze
+
+    sides = data.assign(side=np.where(data["unit"] == label, "unit", "rest"))
+    groups = analyze(sides, q, by="side", **DESIGNS["shared_psus"]).groups
+    return [g.overall.se for g in groups]
+
+
+def test_a_valid_design_with_a_unit_in_one_psu_is_not_refused(data):
+    """VP's answers lie in one PSU of a stratum with ten: the design is valid, so is VP
+    against the rest and LS against a rest that has one PSU in stratum A."""
+    q = questionnaires.load("tt01-counter")
+    result = compare_units(data, q, levels=("general",), **DESIGNS["unit_psus"])
+    assert {c.label for c in result.comparisons} == {"BG", "HTQT", "LS", "VP"}
+    assert all(np.isfinite(c.difference.se) for c in result.comparisons)
+
+
+def test_the_issues_hanging_design_finishes_in_seconds(data):
+    """Stratum A = {LS, HTQT, VP} with VP in one PSU, B = {BG}: VP's domain variance is 0 up
+    to rounding; its effective n stays at most its n and the rankings finish."""
+    q = questionnaires.load("tt01-counter")
+    regrouped = data.assign(stratum=np.where(data["unit"] == "BG", "B", "A"))
+    started = time.monotonic()
+    result = compare_units(regrouped, q, levels=("general", "overall"), weight="weight", strata="stratum",
+                           cluster="psu_unit")
+    assert time.monotonic() - started < 10
+    assert {c.label for c in result.comparisons} == {"BG", "HTQT", "LS", "VP"}
+    observed = data.groupby("unit")["HL"].count().to_dict()
+    (ranking,) = [r for r in result.rankings if r.level == "general"]
+    units = ranking.to_json()["shrinkage"]["units"]
+    assert {u["label"] for u in units} == set(observed)
+    for u in units:
+        assert 0 < u["n"] <= observed[u["label"]], u  # effective n never above n
