@@ -1194,11 +1194,7 @@ def compare_units(
                           **analyze_options)
     design = bool(result.is_design)
     confidence = result.confidence
-    contexts: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for g in result.groups:
-        keys = dict(g.keys)
-        label = keys.pop(unit)
-        contexts.setdefault(tuple(keys.items()), {})[label] = g
+    contexts = _by_context(result.groups, unit)
 
     comparisons: list[Comparison] = []
     if reference == "pairwise":
@@ -1227,6 +1223,16 @@ def compare_units(
 _SIDE = "__side__"
 
 
+def _by_context(groups: Sequence[Any], column: str) -> dict[tuple[Any, ...], dict[Any, Any]]:
+    """Groups by their other keys (the context), then by their value of ``column``."""
+    contexts: dict[tuple[Any, ...], dict[Any, Any]] = {}
+    for g in groups:
+        keys = dict(g.keys)
+        value = keys.pop(column)
+        contexts.setdefault(tuple(keys.items()), {})[value] = g
+    return contexts
+
+
 def _against_rest(data: Any, questionnaire: Any, *, unit: str, label: Any, by: tuple[str, ...],
                   period: str | None, levels: Sequence[str], confidence: float,
                   analyze_options: Mapping[str, Any]) -> list[Comparison]:
@@ -1249,13 +1255,8 @@ def _against_rest(data: Any, questionnaire: Any, *, unit: str, label: Any, by: t
     influence = kept[0]
     design = bool(result.is_design)
     gids = {tuple(keys.items()): g for g, keys in enumerate(influence.grouping.keys)}
-    pairs: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for g in result.groups:
-        keys = dict(g.keys)
-        side = keys.pop(_SIDE)
-        pairs.setdefault(tuple(keys.items()), {})[side] = g
     out: list[Comparison] = []
-    for context, pair in pairs.items():
+    for context, pair in _by_context(result.groups, _SIDE).items():
         if "unit" not in pair or "rest" not in pair:
             continue
         common = dict(keys=dict(context), dimension=unit, label=str(label), reference="rest")
