@@ -150,16 +150,24 @@ def _as_text(col: pd.Series) -> pd.Series:
 
 
 def _maybe_numeric(col: pd.Series) -> pd.Series:
+    """Numbers (int64 when whole and complete, else float64 with NaN for blanks), or the
+    column as text when any value is not a number. Each distinct value is parsed once (an
+    answer column of a million rows holds five): a parse per cell took 30 s of a 35 s read."""
     if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
         return col.astype(np.float64) if col.isna().any() else col
     obj = col.astype(object)
-    blank = obj.isna() | obj.map(lambda v: isinstance(v, str) and not v.strip())
-    numbers = pd.to_numeric(obj.where(~blank, None), errors="coerce")
-    if bool((numbers.isna() & ~blank).any()):
+    codes, uniques = pd.factorize(obj, use_na_sentinel=True)
+    distinct = pd.Series(uniques, dtype=object)
+    blank_u = np.append(distinct.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(dtype=bool), True)
+    number_u = np.append(pd.to_numeric(distinct.where(~blank_u[:-1], None), errors="coerce")
+                         .to_numpy(dtype=np.float64, na_value=np.nan), np.nan)
+    blank = blank_u[codes]  # code -1 (missing) picks the appended True / NaN
+    if bool((np.isnan(number_u) & ~blank_u).any()):
         return obj.where(~blank, None)  # text column: keep it as it is
+    numbers = pd.Series(number_u[codes], index=col.index)
     if not blank.any() and (numbers == np.floor(numbers)).all():
         return numbers.astype(np.int64)
-    return numbers.astype(np.float64)
+    return numbers
 
 
 def read_responses(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes) -> pd.DataFrame:

@@ -187,3 +187,22 @@ def test_load_issuance(database: str) -> None:
     assert limited["day"].dt.strftime("%Y-%m-%d").tolist() == ["2024-03-02"]
     empty = load_issuance(database, date_from="2030-01-01")
     assert empty.empty and list(empty.columns) == list(out.columns)
+
+
+@pytest.mark.parametrize("values, expected, dtype", [
+    (["1", "2", "3"], [1, 2, 3], "int64"),
+    (["1", "", "3", None], [1.0, np.nan, 3.0, np.nan], "float64"),
+    ([" 2 ", "  ", "4"], [2.0, np.nan, 4.0], "float64"),
+    (["1.5", "2"], [1.5, 2.0], "float64"),
+    (["1", "x", " "], ["1", "x", None], "object"),
+])
+def test_columns_are_numbers_when_every_value_is_one(values, expected, dtype):
+    """Parsed once per distinct value (a million-row column holds a handful)."""
+    from analysis.io import _maybe_numeric
+
+    out = _maybe_numeric(pd.Series(values, dtype=object))
+    assert str(out.dtype) == dtype
+    if dtype == "object":
+        assert out.tolist() == expected
+    else:
+        np.testing.assert_array_equal(out.to_numpy(dtype=np.float64), np.asarray(expected, dtype=np.float64))

@@ -1,0 +1,69 @@
+"""Reading a response export (`sipas analyze export.csv`): ``analysis.read_responses`` against
+``pandas.read_csv`` of the same bytes (the least a read must do), issue 14.
+
+    python benchmarks/read_speed.py [--responses 1000000] [--repeats 3]
+
+A synthetic sipas-2023 export (29 rated answers, 5 % blanks in five of them, unit, date,
+channel, a random response id) is written to memory once; then the two reads alternate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import analysis  # noqa: E402
+import questionnaires  # noqa: E402
+from benchmarks.load.harness import machine_description  # noqa: E402
+
+
+def export_bytes(n: int, seed: int = 1) -> bytes:
+    q = questionnaires.load("sipas-2023")
+    rng = np.random.default_rng(seed)
+    answers = {c: rng.integers(1, 6, n).astype(float) for c in q.answer_columns}
+    for c in list(answers)[:5]:
+        answers[c][rng.random(n) < 0.05] = np.nan
+    days = pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 330, n), unit="D")
+    frame = pd.DataFrame({"response_id": [f"{i:032x}" for i in rng.integers(0, 2**62, n)],
+                          "unit": rng.choice(["LS", "VP", "BG", "HTQT"], n),
+                          "submitted_on": days.strftime("%Y-%m-%d"), "channel": "single", **answers})
+    return frame.to_csv(index=False).encode()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--responses", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    data = export_bytes(args.responses)
+    baseline, read = [], []
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        pd.read_csv(io.BytesIO(data))
+        baseline.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        analysis.read_responses(data)
+        read.append(time.perf_counter() - start)
+    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    print(f"Reading an export, {when}, {args.responses:,} responses ({len(data) / 2**20:.0f} MiB); "
+          f"{machine_description()}.\n")
+    print("| repeat | pandas.read_csv | read_responses | ratio |\n|---:|---:|---:|---:|")
+    for n, (b, r) in enumerate(zip(baseline, read, strict=True), 1):
+        print(f"| {n} | {b:.2f} s | {r:.2f} s | {r / b:.1f} |")
+    print(f"| **median** | {statistics.median(baseline):.2f} s | {statistics.median(read):.2f} s "
+          f"| **{statistics.median(r / b for b, r in zip(baseline, read, strict=True)):.1f}** |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
