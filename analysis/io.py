@@ -145,7 +145,12 @@ def _as_text(col: pd.Series) -> pd.Series:
     # Convert each distinct value once: at a million rows this is much faster than a map
     # over the rows, and equal values then share one string object (a tenth of the memory).
     codes, uniques = pd.factorize(col.astype(object), use_na_sentinel=True)
-    converted = np.array([text(v) for v in uniques] + [None], dtype=object)
+    distinct = pd.Series(uniques, dtype=object)
+    if pd.api.types.infer_dtype(distinct, skipna=False) == "string":  # a CSV's text: strip in C
+        stripped = distinct.str.strip()
+        converted = np.append(stripped.where(stripped != "", None).to_numpy(dtype=object), None)
+    else:
+        converted = np.array([text(v) for v in uniques] + [None], dtype=object)
     return pd.Series(converted[codes], index=col.index, dtype=object)  # code -1 picks the None
 
 

@@ -61,20 +61,22 @@ def to_dates(values: Any, *, column: str = "submitted_on") -> np.ndarray:
         if getattr(series.dt, "tz", None) is not None:
             series = series.dt.tz_localize(None)
         return series.to_numpy().astype("datetime64[D]")
-    obj = series.astype(object)
-    blank = obj.isna() | obj.map(lambda v: isinstance(v, str) and not v.strip())
-    cleaned = obj.where(~blank, None)
+    # Each distinct value parsed once (a year of answers holds 365 dates, not a million).
+    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    distinct = pd.Series(uniques, dtype=object)
+    blank = distinct.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(dtype=bool)
+    cleaned = distinct.where(~blank, None)
     try:
         parsed = pd.to_datetime(cleaned, format="ISO8601", errors="coerce")
     except (TypeError, ValueError):
         parsed = pd.to_datetime(cleaned.map(str).where(~blank, None), errors="coerce")
-    bad = parsed.isna() & ~blank
-    if bad.any():
-        value = obj[bad].iloc[0]
-        raise ValueError(f"{column}: {value!r} is not a date (expected YYYY-MM-DD)")
+    bad = parsed.isna().to_numpy() & ~blank
+    if bad.any():  # factorize keeps the order of first appearance: the first bad row's value
+        raise ValueError(f"{column}: {distinct[np.flatnonzero(bad)[0]]!r} is not a date (expected YYYY-MM-DD)")
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_localize(None)
-    return parsed.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    days = np.append(parsed.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]"), np.datetime64("NaT"))
+    return days[codes]  # code -1 (missing) picks the NaT
 
 
 def to_date(value: Any, name: str) -> dt.date | None:
