@@ -106,6 +106,11 @@ def public_url_problem(url: str, *, allow_local: bool = False) -> str | None:
             "machine; set it to the server's public address).")
 
 
+def configured_public_url_problem(config: Mapping[str, Any]) -> str | None:
+    """:func:`public_url_problem` of an app's settings (its URL and whether local is allowed)."""
+    return public_url_problem(config["SIPAS_PUBLIC_URL"], allow_local=config["SIPAS_ALLOW_LOCAL_PUBLIC_URL"])
+
+
 def engine_options(url: str, pool_size: int) -> dict[str, Any]:
     if pool_size < 0:
         raise ConfigError(f"SIPAS_DB_POOL_SIZE={pool_size}: must be 0 (automatic) or more")

@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import ScriptInfo, with_appcontext
 
-from ..config import public_url_problem
+from ..config import configured_public_url_problem
 from ..database import ImmutableVersionError, sync_questionnaires, upgrade
 from ..extensions import db
 from . import fail
@@ -112,7 +112,7 @@ def serve_command(ctx: click.Context, host: str, port: int, workers: int, thread
         initialise()
         db.engine.dispose()  # workers are forked: they must not share the master's connection
     click.echo(f"sipas serving on http://{host}:{port} (public URL {app.config['SIPAS_PUBLIC_URL']})")
-    problem = public_url_problem(app.config["SIPAS_PUBLIC_URL"], allow_local=app.config["SIPAS_ALLOW_LOCAL_PUBLIC_URL"])
+    problem = configured_public_url_problem(app.config)
     if problem:
         click.echo(f"Cảnh báo (warning): {problem} Cho đến khi đó, không in được mã nào.", err=True)
     run_gunicorn(info.create_app or (lambda: app), host=host, port=port, workers=workers, threads=threads)

@@ -52,10 +52,9 @@ class PublicUrlError(RuntimeError):
 
 def check_public_url() -> None:
     """Refuse to issue codes for a loopback or unset public URL (outside `sipas demo`)."""
-    from ..config import public_url_problem
+    from ..config import configured_public_url_problem
 
-    config = current_app.config
-    problem = public_url_problem(config["SIPAS_PUBLIC_URL"], allow_local=config["SIPAS_ALLOW_LOCAL_PUBLIC_URL"])
+    problem = configured_public_url_problem(current_app.config)
     if problem:
         raise PublicUrlError(problem)
 

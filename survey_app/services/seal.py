@@ -31,6 +31,7 @@ from ..database import seal_wal
 from ..extensions import db
 from ..models import AuditEntry
 from . import audit
+from .background import repeat
 from .timekeeping import zone
 
 ACTION = "database.seal"
@@ -124,18 +125,4 @@ def start_nightly(app: Flask, stop: threading.Event | None = None, *, every: flo
     process; None when SIPAS_SEAL_HOUR is negative)."""
     if app.config["SIPAS_SEAL_HOUR"] < 0:
         return None
-    stop = stop or threading.Event()
-
-    def run() -> None:
-        while not stop.wait(every):
-            with app.app_context():
-                try:
-                    seal_if_due(clock())
-                except Exception:  # noqa: BLE001  (logged; the next check tries again)
-                    app.logger.exception("the nightly seal failed")
-                finally:
-                    db.session.remove()
-
-    thread = threading.Thread(target=run, name="sipas-seal", daemon=True)
-    thread.start()
-    return thread
+    return repeat(app, every, lambda: seal_if_due(clock()), name="sipas-seal", stop=stop)

@@ -26,6 +26,7 @@ from sqlalchemy import text
 
 from ..extensions import db
 from ..models import utcnow
+from .background import repeat
 
 _lock = threading.Lock()
 _pending = threading.Event()  # an answer was committed in this process since the last rewrite
@@ -85,17 +86,13 @@ def start_timer(app: Flask, stop: threading.Event | None = None) -> threading.Th
     with app.app_context():
         if db.engine.dialect.name != "postgresql" or interval <= 0:
             return None
-    stop = stop or threading.Event()
 
-    def run() -> None:
-        while not stop.wait(interval):
-            if not _pending.is_set():
-                continue
-            _pending.clear()  # answers committed from now on wait for the next round
-            with _lock, app.app_context():
-                if not _rewrite_logged(app):
-                    _pending.set()
+    def round_() -> None:
+        if not _pending.is_set():
+            return
+        _pending.clear()  # answers committed from now on wait for the next round
+        with _lock:
+            if not _rewrite_logged(app):
+                _pending.set()
 
-    thread = threading.Thread(target=run, name="sipas-unlink", daemon=True)
-    thread.start()
-    return thread
+    return repeat(app, interval, round_, name="sipas-unlink", stop=stop)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 import questionnaires
 
 from ..access import require_unit, roles_required, unit_scope
-from ..config import public_url_problem
+from ..config import configured_public_url_problem
 from ..extensions import db
 from ..models import CodeBatch, CodeKind, CodeStatus, Procedure, QuestionnaireVersion, Role, SurveyCode, Unit, utcnow
 from ..params import parse_day
@@ -145,8 +145,7 @@ def home():
     form = CodeTargetForm()
     _target_choices(form)
     _remembered(form)
-    config = current_app.config
-    url_problem = public_url_problem(config["SIPAS_PUBLIC_URL"], allow_local=config["SIPAS_ALLOW_LOCAL_PUBLIC_URL"])
+    url_problem = configured_public_url_problem(current_app.config)
     return render_template("staff/home.html", form=form, void_form=VoidCodeForm(),
                            batch_form=_batch_form_defaults(), url_problem=url_problem)
 
