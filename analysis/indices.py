@@ -8,6 +8,7 @@ are per-row gathers plus bincounts. Python loops run over questions and groups o
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -150,6 +151,11 @@ class Influence:
     design: SurveyDesign
     grouping: Grouping
 
+    @functools.cached_property
+    def whole(self) -> BoundDesign:
+        """The design bound to every analysed row as one group (bound once, for every contrast)."""
+        return self.design.bind(self.grouping.rows, np.zeros(len(self.grouping.gid), dtype=np.int64), 1)
+
 
 def domain_contrast_variance(influence: Influence, key: tuple[str, str], plus: int, minus: int) -> float:
     """Variance of (estimate of group ``plus`` − estimate of group ``minus``) over the whole
@@ -160,7 +166,7 @@ def domain_contrast_variance(influence: Influence, key: tuple[str, str], plus: i
     z = influence.values[key]
     gid = influence.grouping.gid
     sign = np.where(gid == plus, 1.0, np.where(gid == minus, -1.0, 0.0))
-    bound = influence.design.bind(influence.grouping.rows, np.zeros(len(gid), dtype=np.int64), 1)
+    bound = influence.whole
     total = float(bound.variance(z * sign)[0])
     scale = float(bound.variance(z * (sign > 0))[0] + bound.variance(z * (sign < 0))[0])
     # Proportions are fractions here: a variance under 1e-24 is an SE of a trillionth.
