@@ -1,5 +1,7 @@
-"""SIPAS indices with confidence intervals: :func:`analyze` (methodology §2–§3).
+"""SIPAS indices with confidence intervals from a frame of responses: :func:`analyze`
+(methodology §2–§3).
 
+The rows are a :class:`RowSource` of the shared estimator (:mod:`analysis.estimator`).
 Everything is vectorised: group keys are factorised once, counts per group and answer
 level come from one ``np.bincount`` per question, and influence values and variances
 are per-row gathers plus bincounts. Python loops run over questions and groups only.
@@ -19,65 +21,57 @@ import pandas as pd
 from questionnaires import Questionnaire
 
 from . import bootstrap as _boot
-from .design import BoundDesign, SurveyDesign, korn_graubard_ci
-from .intervals import (
-    check_confidence,
-    critical_value,
-    logit_ci,
-    normal_ci,
-    normalize_ci_method,
-    proportion_ci_array,
-)
+from .design import BoundDesign, SurveyDesign
+from .estimator import CompositeSpec, CompositeStats, Counted, Source, estimate
+from .intervals import check_confidence, normalize_ci_method
 from .io import answer_codes, resolve_questionnaire
 from .periods import Grouping, check_kind, group_rows, to_date
-from .results import AnalysisResult, GroupResult, PropArrays, assemble_groups
+from .results import AnalysisResult, PropArrays
 
 
-# -- the engine -------------------------------------------------------------------------------
-class _Engine:
+# -- rows in memory as a source of sufficient statistics -----------------------------------
+class RowSource(Source):
+    """The analysed rows of a frame: counts by ``np.bincount`` per question, influence
+    values and variances by per-row gathers (see :mod:`analysis.estimator`)."""
+
     def __init__(
-        self, bound: BoundDesign, grouping: Grouping, *, is_design: bool, method: str,
-        confidence: float,
+        self, df: pd.DataFrame, bound: BoundDesign, grouping: Grouping, *, is_design: bool,
+        method: str, confidence: float,
     ) -> None:
+        super().__init__(G=grouping.G, is_design=is_design, weighted=bound.w is not None,
+                         method=method, confidence=confidence)
+        self.df = df
         self.bound = bound
         self.gid = grouping.gid
         self.rows = grouping.rows
-        self.G = grouping.G
-        self.is_design = is_design
-        self.method = method
-        self.confidence = confidence
-        self.z = critical_value(confidence)
+        self.codes: dict[str, np.ndarray] = {}
+        self._tops: dict[str, int] = {}
         self._g_offsets: dict[int, np.ndarray] = {}
-        self._index: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._index: dict[str, np.ndarray] = {}
         # (level, code) -> weighted influence value of each analysed row, when a caller
         # contrasts domains (analyze_with_influence); None otherwise (no memory spent).
         self.influence: dict[tuple[str, str], np.ndarray] | None = None
 
-    def keep(self, level: str, code: str, z: np.ndarray) -> None:
-        """Remember the influence values ``z`` (unweighted) of one estimate, if asked to."""
-        if self.influence is not None:
-            self.influence[(level, code)] = self.bound.weighted(z)
+    def has(self, code: str) -> bool:
+        return code in self.df.columns
 
-    def take(self, codes: np.ndarray) -> np.ndarray:
-        return codes if self.rows is None else codes[self.rows]
-
-    def index(self, cc: np.ndarray, top: int) -> np.ndarray:
+    def index(self, code: str) -> np.ndarray:
         """Position of each analysed row in the (group, answer level) table; kept per
         question because the composites need it again (8 bytes a row)."""
-        cached = self._index.get(id(cc))
-        if cached is not None and cached[0] is cc:
-            return cached[1]
-        offsets = self._g_offsets.get(top)
-        if offsets is None:
-            offsets = self.gid * (top + 1)
-            self._g_offsets[top] = offsets
-        idx = offsets + cc
-        self._index[id(cc)] = (cc, idx)
+        idx = self._index.get(code)
+        if idx is None:
+            top = self._tops[code]
+            offsets = self._g_offsets.get(top)
+            if offsets is None:
+                offsets = self._g_offsets[top] = self.gid * (top + 1)
+            idx = self._index[code] = offsets + self.codes[code]
         return idx
 
-    def counts(self, cc: np.ndarray, top: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per group and level 0..top: counts, weight sums, squared-weight sums."""
-        idx = self.index(cc, top)
+    def counts(self, code: str, top: int) -> Counted:
+        cc = answer_codes(self.df[code], top, code)
+        self.codes[code] = cc if self.rows is None else cc[self.rows]
+        self._tops[code] = top
+        idx = self.index(code)
         size = self.G * (top + 1)
         cnt = np.bincount(idx, minlength=size).reshape(self.G, top + 1)
         w = self.bound.w
@@ -91,54 +85,52 @@ class _Engine:
         )
         return cnt, w1, w2
 
-    def q(self, df: np.ndarray | None) -> Any:
-        return self.z if df is None else critical_value(self.confidence, df)
-
-    def _variance(self, cc: np.ndarray, top: int, w1: np.ndarray, w2: np.ndarray,
-                  lut: np.ndarray) -> np.ndarray:
+    def level_variance(self, code: str, top: int, counted: Counted, lut: np.ndarray) -> np.ndarray:
         if self.bound.simple:
-            return self.bound.variance_from_counts(w1, w2, lut)
-        z = lut.ravel()[self.index(cc, top)]
-        return self.bound.variance(self.bound.weighted(z))
+            return self.bound.variance_from_counts(counted[1], counted[2], lut)
+        return self.bound.variance(self.bound.weighted(lut.ravel()[self.index(code)]))
 
-    def proportion(self, cc: np.ndarray, top: int, sat: np.ndarray,
-                   counted: tuple[np.ndarray, np.ndarray, np.ndarray],
-                   df: np.ndarray | None) -> PropArrays:
-        cnt, w1, w2 = counted
-        n = cnt[:, 1:].sum(axis=1)
-        x = cnt[:, sat].sum(axis=1)
-        wn = w1[:, 1:].sum(axis=1)
-        wx = w1[:, sat].sum(axis=1)
-        has = n > 0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            p = np.where(has, wx / np.where(has, wn, 1.0), np.nan)
-            lut = np.where(has[:, None], (sat[None, :] - p[:, None]) / wn[:, None], 0.0)
-        lut[:, 0] = 0.0
-        var = self._variance(cc, top, w1, w2, lut)
-        var = np.where(has, np.maximum(var, 0.0), np.nan)
-        deff = None
-        if self.is_design:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                deff = var / (p * (1 - p) / n)
-            low, high = korn_graubard_ci(p, var, n, df, confidence=self.confidence)
-        else:
-            low, high = proportion_ci_array(x, n, self.method, self.confidence)
-        return PropArrays(n, x, p, var, low, high, df, deff, lut, sat)
+    def df_of(self, code: str) -> np.ndarray | None:
+        return self.bound.df_groups(self.codes[code] > 0) if self.is_design else None
 
-    def mean(self, cc: np.ndarray, top: int, counted: tuple[np.ndarray, np.ndarray, np.ndarray],
-             df: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        _cnt, w1, w2 = counted
-        levels = np.arange(top + 1, dtype=np.float64)
-        wn = w1[:, 1:].sum(axis=1)
-        has = wn > 0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            m = np.where(has, (w1 * levels).sum(axis=1) / np.where(has, wn, 1.0), np.nan)
-            lut = np.where(has[:, None], (levels[None, :] - m[:, None]) / wn[:, None], 0.0)
-        lut[:, 0] = 0.0
-        var = np.where(has, np.maximum(self._variance(cc, top, w1, w2, lut), 0.0), np.nan)
-        se = np.sqrt(var)
-        low, high = normal_ci(m, se, self.q(df))
-        return m, se, np.clip(low, 1, top), np.clip(high, 1, top)
+    def keep(self, key: tuple[str, str], code: str, pr: PropArrays) -> None:
+        """Remember the influence values of one proportion, if asked to."""
+        if self.influence is not None:
+            self.influence[key] = self.bound.weighted(pr.lut.ravel()[self.index(code)])
+
+    def composites(self, specs: Sequence[CompositeSpec], props: dict[str, PropArrays]) -> list[CompositeStats]:
+        return [self._composite(spec, props) for spec in specs]
+
+    def _composite(self, spec: CompositeSpec, props: dict[str, PropArrays]) -> CompositeStats:
+        bound, gid = self.bound, self.gid
+        n_rows = len(gid)
+        z = np.zeros(n_rows)
+        s = np.zeros(n_rows) if self.is_design else None
+        answered = np.zeros(n_rows, dtype=bool)
+        for code, a in spec.members.items():
+            pr = props[code]
+            idx = self.index(code)
+            z += (pr.lut * a[:, None]).ravel()[idx]
+            if s is not None:
+                # Same influence value with the unweighted count n_k as denominator: V_srs.
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    lut_s = np.where(pr.n[:, None] > 0,
+                                     (pr.sat[None, :] - pr.p[:, None]) / pr.n[:, None], 0.0)
+                lut_s[:, 0] = 0.0
+                s += (lut_s * a[:, None]).ravel()[idx]
+            answered |= self.codes[code] > 0
+        if self.influence is not None:
+            self.influence[(spec.level, "overall" if spec.level == "overall" else spec.code)] = bound.weighted(z)
+        var = bound.variance(bound.weighted(z))
+        n = np.bincount(gid, weights=answered, minlength=self.G).round().astype(np.int64)
+        if s is None:
+            return CompositeStats(var, n)
+        w = bound.w if bound.w is not None else np.ones(n_rows)
+        wn = np.bincount(gid, weights=w * answered, minlength=self.G)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v_srs = n / wn * np.bincount(gid, weights=w * s * s, minlength=self.G)
+            deff = np.maximum(var, 0.0) / v_srs
+        return CompositeStats(var, n, bound.df_groups(answered), deff)
 
 
 @dataclass(frozen=True)
@@ -358,14 +350,20 @@ def analyze(
     grouping = group_rows(df, by, period, date_from, date_to)
     design.check_lonely(grouping.unique_rows)
     bound = design.bind(grouping.rows, grouping.gid, grouping.G)
-    engine = _Engine(bound, grouping, is_design=design.is_design, method=method,
-                     confidence=confidence)
+    src = RowSource(df, bound, grouping, is_design=design.is_design, method=method,
+                    confidence=confidence)
     if _influence is not None:
-        engine.influence = {}
-    groups = _estimate(df, q, engine, small_n=int(small_n), max_width=float(max_width),
-                       bootstrap=bootstrap, seed=seed, design=design, grouping=grouping)
+        src.influence = {}
+
+    def boot(general: Any, expectations: list[str]) -> Any:
+        return _boot.bootstrap_intervals(
+            codes=src.codes, q=q, general=general, expectations=expectations, eng=src,
+            design=design, grouping=grouping, n_resamples=int(bootstrap), seed=seed)
+
+    groups = estimate(q, src, small_n=int(small_n), max_width=float(max_width),
+                      grouping=grouping, bootstrap=None if bootstrap is None else boot)
     if _influence is not None:
-        _influence.append(Influence(engine.influence or {}, design, grouping))
+        _influence.append(Influence(src.influence or {}, design, grouping))
     return AnalysisResult(
         questionnaire=q, confidence=confidence,
         ci_method="korn-graubard" if design.is_design else method,
@@ -373,134 +371,3 @@ def analyze(
         by=by, period=period, date_from=date_from, date_to=date_to, bootstrap=bootstrap,
         small_n=int(small_n), max_width=float(max_width), groups=groups,
     )
-
-
-def _sat_mask(scale: Any, values: Iterable[int]) -> np.ndarray:
-    mask = np.zeros(scale.max + 1, dtype=bool)
-    mask[list(values)] = True
-    return mask
-
-
-def _estimate(
-    df: pd.DataFrame, q: Questionnaire, eng: _Engine, *, small_n: int, max_width: float,
-    bootstrap: int | None, seed: int | None, design: SurveyDesign, grouping: Grouping,
-) -> tuple[GroupResult, ...]:
-    G, gid, bound = eng.G, eng.gid, eng.bound
-    is_design = eng.is_design
-    criteria = q.criteria
-    codes: dict[str, np.ndarray] = {}
-    props: dict[str, PropArrays] = {}
-    dists: dict[str, np.ndarray] = {}
-    wdists: dict[str, np.ndarray] = {}
-    means: dict[str, tuple[np.ndarray, ...]] = {}
-
-    def question(code: str, scale: Any, sets: Sequence[np.ndarray]) -> list[PropArrays]:
-        cc = eng.take(answer_codes(df[code], scale.max, code))
-        codes[code] = cc
-        counted = eng.counts(cc, scale.max)
-        dists[code] = counted[0][:, 1:]
-        if design.weights is not None:
-            wdists[code] = counted[1][:, 1:]
-        df_k = bound.df_groups(cc > 0) if is_design else None
-        means[code] = eng.mean(cc, scale.max, counted, df_k)
-        return [eng.proportion(cc, scale.max, s, counted, df_k) for s in sets]
-
-    for c in criteria:
-        props[c.code] = question(c.code, c.scale, [_sat_mask(c.scale, c.scale.satisfied)])[0]
-        eng.keep("criterion", c.code, props[c.code].lut.ravel()[eng.index(codes[c.code], c.scale.max)])
-    general = q.general if q.general is not None and q.general.code in df.columns else None
-    if general is not None:
-        props[general.code] = question(
-            general.code, general.scale, [_sat_mask(general.scale, general.scale.satisfied)])[0]
-        eng.keep("general", "general",
-                 props[general.code].lut.ravel()[eng.index(codes[general.code], general.scale.max)])
-    expectation_props: dict[str, tuple[PropArrays, PropArrays]] = {}
-    for item in q.expectations:
-        if item.code in df.columns:
-            top = item.scale.max
-            pair = question(item.code, item.scale,
-                            [_sat_mask(item.scale, [top]), _sat_mask(item.scale, [top - 1, top])])
-            expectation_props[item.code] = (pair[0], pair[1])
-
-    # -- composites: elements and overall ---------------------------------------------------
-    elements = q.elements
-    avail = {c.code: props[c.code].n > 0 for c in criteria}
-    k_avail = {e.code: np.sum([avail[c.code] for c in e.criteria], axis=0, dtype=np.int64)
-               for e in elements}
-    e_avail = np.sum([k_avail[e.code] > 0 for e in elements], axis=0, dtype=np.int64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inv_e = np.where(e_avail > 0, 1.0 / e_avail, 0.0)
-    comp: dict[str, dict[str, Any]] = {}
-    n_rows = len(gid)
-    z_all = np.zeros(n_rows)
-    s_all = np.zeros(n_rows) if is_design else None
-    any_all = np.zeros(n_rows, dtype=bool)
-    inv_e_rows = inv_e[gid]
-    for e in elements:
-        k = k_avail[e.code]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            inv_k = np.where(k > 0, 1.0 / k, 0.0)
-        z_e = np.zeros(n_rows)
-        s_e = np.zeros(n_rows) if is_design else None
-        any_e = np.zeros(n_rows, dtype=bool)
-        value = np.zeros(G)
-        for c in e.criteria:
-            pr = props[c.code]
-            a = np.where(avail[c.code], inv_k, 0.0)
-            value += np.where(avail[c.code], pr.p, 0.0) * a
-            idx = eng.index(codes[c.code], c.scale.max)
-            z_e += (pr.lut * a[:, None]).ravel()[idx]
-            if s_e is not None:
-                # Same influence value with the unweighted count n_k as denominator: V_srs.
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    lut_s = np.where(pr.n[:, None] > 0,
-                                     (pr.sat[None, :] - pr.p[:, None]) / pr.n[:, None], 0.0)
-                lut_s[:, 0] = 0.0
-                s_e += (lut_s * a[:, None]).ravel()[idx]
-            any_e |= codes[c.code] > 0
-        value = np.where(k > 0, value, np.nan)
-        comp[e.code] = _composite(eng, z_e, s_e, any_e, value)
-        eng.keep("element", e.code, z_e)
-        z_all += z_e * inv_e_rows
-        if s_all is not None:
-            s_all += s_e * inv_e_rows
-        any_all |= any_e
-        del z_e, s_e
-    overall_value = np.where(
-        e_avail > 0,
-        sum(np.where(k_avail[e.code] > 0, np.nan_to_num(comp[e.code]["value"]), 0.0)
-            for e in elements) * inv_e,
-        np.nan,
-    )
-    comp["__overall__"] = _composite(eng, z_all, s_all, any_all, overall_value)
-    eng.keep("overall", "overall", z_all)
-    del z_all, s_all
-
-    boot = None
-    if bootstrap is not None:
-        boot = _boot.bootstrap_intervals(
-            codes=codes, q=q, general=general, expectations=list(expectation_props),
-            eng=eng, design=design, grouping=grouping, n_resamples=int(bootstrap), seed=seed,
-        )
-    return assemble_groups(q, eng, props, comp, dists, wdists, means, expectation_props, general,
-                     small_n, max_width, boot, grouping)
-
-
-def _composite(eng: _Engine, z: np.ndarray, s: np.ndarray | None, answered: np.ndarray,
-               value: np.ndarray) -> dict[str, Any]:
-    bound = eng.bound
-    var = np.maximum(bound.variance(bound.weighted(z)), 0.0)
-    n = np.bincount(eng.gid, weights=answered, minlength=eng.G).round().astype(np.int64)
-    out: dict[str, Any] = {"value": value, "var": var, "n": n, "df": None, "deff": None}
-    if s is not None:
-        df = bound.df_groups(answered)
-        w = bound.w if bound.w is not None else np.ones(len(z))
-        wn = np.bincount(eng.gid, weights=w * answered, minlength=eng.G)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            v_srs = n / wn * np.bincount(eng.gid, weights=w * s * s, minlength=eng.G)
-            out["deff"] = var / v_srs
-        out["df"] = df
-    q = eng.q(out["df"])
-    out["low"], out["high"] = logit_ci(value, np.sqrt(var), q)
-    out["q"] = q
-    return out
