@@ -305,22 +305,36 @@ def analyze_command(database_url: Callable[[], str]) -> click.Command:
         if compare == "previous" and period is None:
             raise click.UsageError("--compare previous needs --period")
         by_cols = _split(by)
-        df = _read_input(input_path, use_db, database_url, questionnaire=questionnaire_key,
-                         date_from=date_from, date_to=date_to, unit=unit)
+        # In the database unless the analysis needs the rows: a design's columns, the
+        # bootstrap, or units against the rest.
+        needs_rows = bool(weight or strata or cluster or bootstrap or compare == "units")
         try:
-            q = _questionnaire_for(df, questionnaire_key)
+            if use_db and not input_path and not needs_rows:
+                from .indb import analyze_database
+
+                df = None
+                result = analyze_database(
+                    database_url(), questionnaire_key, by=by_cols, period=period,
+                    date_from=date_from, date_to=date_to, units=[unit] if unit else None,
+                    ci_method=ci_method, confidence=confidence, small_n=small_n,
+                    max_width=max_width)
+            else:
+                df = _read_input(input_path, use_db, database_url, questionnaire=questionnaire_key,
+                                 date_from=date_from, date_to=date_to, unit=unit)
             options: dict[str, Any] = dict(
                 ci_method=ci_method, confidence=confidence, weight=weight, strata=strata,
                 cluster=cluster, bootstrap=bootstrap, seed=seed, small_n=small_n,
                 max_width=max_width, date_from=date_from, date_to=date_to,
             )
-            result = analyze(df, q, by=by_cols, period=period, **options)
+            if df is not None:
+                q = _questionnaire_for(df, questionnaire_key)
+                result = analyze(df, q, by=by_cols, period=period, **options)
             comparisons = None
             if compare == "previous":
                 comparisons = compare_periods(result, adjust=adjust)
             elif compare == "units":
                 unit_by = tuple(c for c in by_cols if c != "unit")
-                comparisons = compare_units(df, q, unit="unit", by=unit_by, period=period,
+                comparisons = compare_units(df, result.questionnaire, unit="unit", by=unit_by, period=period,
                                             adjust=adjust, **options)
         except click.ClickException:
             raise

@@ -244,7 +244,9 @@ class BoundDesign:
         """``values`` times the row weights (unchanged without weights)."""
         return values if self.w is None else values * self.w
 
-    def _by_stratum(self, s1: np.ndarray, s2: np.ndarray) -> np.ndarray:
+    def variance_from_sums(self, s1: np.ndarray, s2: np.ndarray) -> np.ndarray:
+        """The variance per group from Σ z_hj and Σ z_hj² per (stratum, group) (H×G values,
+        stratum-major): Σ_h n_h/(n_h − 1) (Σ z_hj² − (Σ z_hj)²/n_h)."""
         s1 = s1.reshape(self.H, self.G)
         s2 = s2.reshape(self.H, self.G)
         n_h = self.design.n_psu.astype(np.float64)[:, None]
@@ -261,11 +263,11 @@ class BoundDesign:
             totals = np.bincount(cell, weights=z, minlength=self.n_cells)
             s1 = np.bincount(cell_hg, weights=totals, minlength=H * G)
             s2 = np.bincount(cell_hg, weights=totals * totals, minlength=H * G)
-            return self._by_stratum(s1, s2)
+            return self.variance_from_sums(s1, s2)
         index = self.gid if self.row_hg is None else self.row_hg
         s1 = np.bincount(index, weights=z, minlength=H * G)
         s2 = np.bincount(index, weights=z * z, minlength=H * G)
-        return self._by_stratum(s1, s2)
+        return self.variance_from_sums(s1, s2)
 
     def variance_from_counts(self, w1: np.ndarray, w2: np.ndarray, lut: np.ndarray) -> np.ndarray:
         """Fast path for a single criterion without strata or clusters.
@@ -275,7 +277,7 @@ class BoundDesign:
         """
         s1 = (w1 * lut).sum(axis=1)
         s2 = (w2 * lut * lut).sum(axis=1)
-        return self._by_stratum(s1, s2)
+        return self.variance_from_sums(s1, s2)
 
     def df_groups(self, mask: np.ndarray | None = None) -> np.ndarray:
         """Per group: PSUs containing an analysed row where ``mask`` is true, minus the

@@ -374,9 +374,7 @@ def load_database(
         wide = _answer_matrix(conn.execution_options(stream_results=True).execute(answer_sql, params),
                               meta["response_id"], columns)
     wide.index = meta.index
-    meta["same_day"] = meta["same_day"].map(
-        lambda v: np.nan if v is None or pd.isna(v) else int(bool(v))
-    ).astype(np.float64)
+    meta["same_day"] = _same_day(meta["same_day"])
     frame = pd.concat([meta, wide.astype(np.float64)], axis=1)
     frame = _normalise(frame)
     frame = frame.sort_values(["submitted_on", "response_id"], kind="stable")
@@ -386,6 +384,19 @@ def load_database(
 # Rows are read in chunks and placed straight into a matrix: at a million responses the
 # answers table holds ~25 million rows, too many for one DataFrame of Python objects.
 _CHUNK = 250_000
+
+
+def _same_day(column: pd.Series) -> pd.Series:
+    """The stored flag (boolean on PostgreSQL, 0/1 on SQLite) as the export's 0/1/blank."""
+    return column.map(lambda v: np.nan if v is None or pd.isna(v) else int(bool(v))).astype(np.float64)
+
+
+def export_frame(rows: list[Any], columns: list[str]) -> pd.DataFrame:
+    """Database rows of export columns in the export's types (what load_database gives)."""
+    frame = _frame(rows, columns)
+    if "same_day" in frame.columns:
+        frame["same_day"] = _same_day(frame["same_day"])
+    return _normalise(frame)
 
 
 def _frame(rows: list[Any], columns: list[str]) -> pd.DataFrame:
