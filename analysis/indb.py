@@ -25,7 +25,7 @@ Both joins are on integer keys and small temporary tables; every aggregate is a 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -230,6 +230,9 @@ def analyze_database(
     date_to: dt.date | str | None = None,
     units: Iterable[str] | str | None = None,
     descendants: bool = True,
+    equal: Mapping[str, str] | None = None,
+    not_blank: Iterable[str] = (),
+    analyse_with: Questionnaire | None = None,
     ci_method: str = "wilson",
     confidence: float = 0.95,
     small_n: int = 30,
@@ -241,8 +244,11 @@ def analyze_database(
 
     Without a design (the database holds no weights, strata or PSUs); ``by`` takes the
     columns of :data:`GROUP_COLUMNS`. ``units``/``descendants``/``date_from``/``date_to``
-    select responses as :func:`analysis.load_database` does; ``questionnaire`` defaults to
-    the only questionnaire the selected responses answer (its newest version present).
+    select responses as :func:`analysis.load_database` does, ``equal`` further by the
+    value of a column (``{"procedure": "P1", "channel": "single"}``) and ``not_blank`` by
+    columns that hold a value; ``questionnaire`` defaults to the only questionnaire the
+    selected responses answer, analysed as its newest version present (``analyse_with``:
+    as this one, for responses to all versions of an id).
     """
     confidence = check_confidence(confidence)
     method = normalize_ci_method(ci_method)
@@ -269,11 +275,9 @@ def analyze_database(
             # (the setting ends with this read-only transaction).
             conn.execute(sa.text(f"SET LOCAL work_mem = '{_WORK_MEM}'"))
             conn.execute(sa.text("SET LOCAL enable_nestloop = off"))
-        unit_ids = _unit_ids(conn, units, descendants)
-        params: dict[str, Any] = {}
-        bind: list[Any] = []
-        where = _where("r", "submitted_on", qid, version, date_from, date_to, unit_ids, params, bind)
-        q = qobj or _newest_answered(conn, where, params, bind, qid)
+        where, params, bind = _selection(conn, qid, version, date_from, date_to, units, descendants,
+                                         equal, not_blank)
+        q = analyse_with or qobj or _newest_answered(conn, where, params, bind, qid)
         cells, raw = _cells(conn, by_t, period, where, params, bind)
         grouping = group_rows(cells, by_t, period, None, None)
         src = SqlSource(conn, q, n_rows=int(cells["_n"].sum()), G=grouping.G,
@@ -289,6 +293,51 @@ def analyze_database(
         cluster=None, df=None, by=by_t, period=period, date_from=date_from, date_to=date_to,
         bootstrap=None, small_n=int(small_n), max_width=float(max_width), groups=groups,
     )
+
+
+_FILTERS = ("procedure", "channel", "same_day", "respondent_type", "feedback_given", "gender", "age_group",
+            "ethnicity", "education", "occupation", "residence")
+
+
+def _selection(conn: sa.Connection, qid: str | None, version: int | None, date_from: Any, date_to: Any,
+               units: Any, descendants: bool, equal: Mapping[str, str] | None,
+               not_blank: Iterable[str]) -> tuple[str, dict[str, Any], list[Any]]:
+    """The WHERE clause (on ``r``, the responses, and ``qv``) that selects the responses."""
+    params: dict[str, Any] = {}
+    bind: list[Any] = []
+    where = _where("r", "submitted_on", qid, version, date_from, date_to,
+                   _unit_ids(conn, units, descendants), params, bind)
+    clauses = [where[len(" WHERE "):]] if where else []
+    for column, value in (equal or {}).items():
+        if column not in _FILTERS or column == "same_day":
+            raise ValueError(f"equal: responses cannot be selected by '{column}' in the database")
+        if column == "procedure":  # by code; an unknown code selects nothing
+            found = conn.execute(sa.text("SELECT id FROM procedures WHERE code = :code"), {"code": value}).scalar()
+            value = -1 if found is None else found
+            column = "procedure_id"
+        clauses.append(f"r.{column} = :equal_{column}")
+        params[f"equal_{column}"] = value
+    for column in not_blank:
+        if column not in _FILTERS:
+            raise ValueError(f"not_blank: responses cannot be selected by '{column}' in the database")
+        clauses.append(f"r.{'procedure_id' if column == 'procedure' else column} IS NOT NULL")
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params, bind
+
+
+def count_responses(
+    url: Any, questionnaire: Questionnaire | str | None = None, *, date_from: Any = None, date_to: Any = None,
+    units: Iterable[str] | str | None = None, descendants: bool = True,
+    equal: Mapping[str, str] | None = None, not_blank: Iterable[str] = (),
+) -> tuple[int, dt.date | None, dt.date | None]:
+    """How many responses :func:`analyze_database` would select, and their first and last day."""
+    qid, version, _ = _split_questionnaire(questionnaire)
+    with _engine(url).connect() as conn:
+        where, params, bind = _selection(conn, qid, version, to_date(date_from, "date_from"),
+                                         to_date(date_to, "date_to"), units, descendants, equal, not_blank)
+        n, first, last = conn.execute(sa.text(
+            "SELECT COUNT(*), MIN(r.submitted_on), MAX(r.submitted_on)" + _FROM + where).bindparams(*bind),
+            params).one()
+    return int(n), to_date(first, "first"), to_date(last, "last")
 
 
 def _newest_answered(conn: sa.Connection, where: str, params: dict[str, Any], bind: list[Any],

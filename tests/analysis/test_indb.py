@@ -133,3 +133,38 @@ def test_columns_it_cannot_group_by_are_named(app):
     with pytest.raises(ValueError, match="cannot be grouped in the database.*unit"):
         analyze_database(url, "sipas-2023", by="TC1")
     assert "unit" in GROUP_COLUMNS and "procedure" in GROUP_COLUMNS
+
+
+@pytest.mark.parametrize("equal,not_blank", [
+    ({"channel": "counter"}, ()),
+    ({"procedure": "LS01"}, ()),
+    ({"procedure": "no-such-code"}, ()),
+    ({"gender": "nu", "channel": "single"}, ("same_day",)),
+])
+def test_selecting_by_column_values_equals_filtering_the_frame(seeded, equal, not_blank):
+    from analysis.indb import count_responses
+
+    frame = analysis.load_database(seeded, questionnaire="sipas-2023")
+    with_procedures = frame.dropna(subset=["procedure"])
+    code = str(with_procedures["procedure"].iloc[0]) if len(with_procedures) else "none"
+    equal = {k: (code if v == "LS01" else v) for k, v in equal.items()}
+    rows = frame
+    for column, value in equal.items():
+        rows = rows[rows[column] == value]
+    for column in not_blank:
+        rows = rows[rows[column].notna()]
+    got = analyze_database(seeded, "sipas-2023", by="unit", period="quarter", equal=equal, not_blank=not_blank)
+    assert_same(got.to_json(), analysis.analyze(rows, Q, by="unit", period="quarter").to_json())
+    n, first, last = count_responses(seeded, "sipas-2023", equal=equal, not_blank=not_blank)
+    assert n == len(rows)
+    if n:
+        assert (first, last) == (rows["submitted_on"].min().date(), rows["submitted_on"].max().date())
+
+
+def test_unknown_selections_are_refused_in_words(app):
+    with app.app_context():
+        url = db.engine.url.render_as_string(hide_password=False)
+    with pytest.raises(ValueError, match="cannot be selected by 'TC1'"):
+        analyze_database(url, "sipas-2023", equal={"TC1": "5"})
+    with pytest.raises(ValueError, match="cannot be selected by 'HL'"):
+        analyze_database(url, "sipas-2023", not_blank=["HL"])
