@@ -74,6 +74,10 @@ GROUP_COLUMNS = tuple(_KEYS)
 _WORK_MEM = "256MB"
 
 _FROM = (" FROM responses r JOIN questionnaire_versions qv ON qv.id = r.questionnaire_version_id")
+#: Responses and answers counted by triggers (migration 0004), with the responses' columns
+#: for these keys: counts come from there when the grouping and the selection use only them.
+_COUNTED_KEYS = frozenset({"unit", "procedure", "questionnaire", "questionnaire_version", "channel"})
+_COUNTS_FROM = (" FROM answer_counts r JOIN questionnaire_versions qv ON qv.id = r.questionnaire_version_id")
 
 
 def _half_month(dialect: str) -> str:
@@ -98,7 +102,7 @@ class SqlSource(Source):
 
     def __init__(self, conn: sa.Connection, q: Questionnaire, *, n_rows: int, G: int, cells: str,
                  where: str, params: dict[str, Any], bind: list[Any], method: str,
-                 confidence: float, overlapping: bool) -> None:
+                 confidence: float, overlapping: bool, counted: bool) -> None:
         super().__init__(G=G, is_design=False, weighted=False, method=method, confidence=confidence)
         self.conn = conn
         self.questionnaire = q
@@ -114,6 +118,8 @@ class SqlSource(Source):
         self.params = params
         self.bind = bind
         self.overlapping = overlapping
+        self.counted = counted  # levels from answer_counts
+        self.cells = cells
         # One stratum of n_rows PSUs (every response its own): the variance formula of
         # analysis.design, bound once.
         self.bound = SurveyDesign(n_rows).bind(None, np.zeros(0, dtype=np.int64), G)
@@ -128,10 +134,15 @@ class SqlSource(Source):
         tops = {code: scale.max for code, scale in self.items.items()}
         counts = {code: np.zeros((self.G, top + 1), dtype=np.int64) for code, top in tops.items()}
         self.params["items"] = list(tops)
-        rows = self._sql(
-            "SELECT m.gid, a.item, a.value, COUNT(*)" + self.answers + self.where
-            + (" AND" if self.where else " WHERE") + " a.item IN :items"
-            " GROUP BY m.gid, a.item, a.value").all()
+        if self.counted:
+            levels = ("SELECT m.gid, r.item, r.value, SUM(r.n)" + _COUNTS_FROM + f" JOIN {self.cells}"
+                      + self.where + (" AND" if self.where else " WHERE") + " r.item IN :items"
+                      " GROUP BY m.gid, r.item, r.value")
+        else:
+            levels = ("SELECT m.gid, a.item, a.value, COUNT(*)" + self.answers + self.where
+                      + (" AND" if self.where else " WHERE") + " a.item IN :items"
+                      " GROUP BY m.gid, a.item, a.value")
+        rows = self._sql(levels).all()
         for gid, item, value, n in rows:
             if 1 <= int(value) <= tops[item]:
                 counts[item][int(gid), int(value)] += int(n)
@@ -278,12 +289,14 @@ def analyze_database(
         where, params, bind = _selection(conn, qid, version, date_from, date_to, units, descendants,
                                          equal, not_blank)
         q = analyse_with or qobj or _newest_answered(conn, where, params, bind, qid)
-        cells, raw = _cells(conn, by_t, period, where, params, bind)
+        counted = (set(by_t) <= _COUNTED_KEYS and set(equal or {}) <= {"procedure", "channel"}
+                   and not tuple(not_blank) and sa.inspect(conn).has_table("answer_counts"))
+        cells, raw = _cells(conn, by_t, period, where, params, bind, counted)
         grouping = group_rows(cells, by_t, period, None, None)
         src = SqlSource(conn, q, n_rows=int(cells["_n"].sum()), G=grouping.G,
                         cells=_cell_map(conn, cells, raw, grouping, period),
                         where=where, params=params, bind=bind, method=method,
-                        confidence=confidence, overlapping=period == "par")
+                        confidence=confidence, overlapping=period == "par", counted=counted)
         groups = estimate(q, src, small_n=int(small_n), max_width=float(max_width),
                           grouping=grouping)
         conn.execute(sa.text("DROP TABLE IF EXISTS sipas_cells"))
@@ -313,7 +326,7 @@ def _selection(conn: sa.Connection, qid: str | None, version: int | None, date_f
             raise ValueError(f"equal: responses cannot be selected by '{column}' in the database")
         if column == "procedure":  # by code; an unknown code selects nothing
             found = conn.execute(sa.text("SELECT id FROM procedures WHERE code = :code"), {"code": value}).scalar()
-            value = -1 if found is None else found
+            value = -2 if found is None else found  # -1 is "no procedure" in answer_counts
             column = "procedure_id"
         clauses.append(f"r.{column} = :equal_{column}")
         params[f"equal_{column}"] = value
@@ -356,7 +369,7 @@ def _newest_answered(conn: sa.Connection, where: str, params: dict[str, Any], bi
 
 
 def _cells(conn: sa.Connection, by: tuple[str, ...], period: str | None, where: str,
-           params: dict[str, Any], bind: list[Any]) -> tuple[pd.DataFrame, list[str]]:
+           params: dict[str, Any], bind: list[Any], counted: bool) -> tuple[pd.DataFrame, list[str]]:
     """Responses counted per raw group key and half-month, as a frame in the export's types
     (so the keys equal those of the in-memory path), and the raw key expressions."""
     raw = list(dict.fromkeys(_KEYS[c].raw for c in by))
@@ -367,7 +380,9 @@ def _cells(conn: sa.Connection, by: tuple[str, ...], period: str | None, where: 
     keys = [*(f"{e} AS k{i}" for i, e in enumerate(raw)), *(f"{e} AS l{i}" for i, e in enumerate(labels))]
     group = [*raw, *labels, *([cell] if period is not None else [])]
     rows = conn.execute(sa.text(
-        f"SELECT {', '.join([*keys, f'{cell} AS cell', 'COUNT(*)'])}" + _FROM + joins + where
+        f"SELECT {', '.join([*keys, f'{cell} AS cell', 'SUM(r.n)' if counted else 'COUNT(*)'])}"
+        + (_COUNTS_FROM if counted else _FROM) + joins + where
+        + ((" AND" if where else " WHERE") + " r.item = ''" if counted else "")
         + (f" GROUP BY {', '.join(group)}" if group else "")).bindparams(*bind), params).all()
     rows = [r for r in rows if r[-1]]  # no GROUP BY: one row, counting 0 when nothing is selected
     width = len(raw)

@@ -13,6 +13,7 @@ import secrets
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -293,6 +294,25 @@ class Answer(db.Model):
     value: Mapped[int] = mapped_column(SmallInteger)
 
     response: Mapped[Response] = relationship(back_populates="answers")
+
+
+class AnswerCount(db.Model):
+    """Answers counted per (day, unit, procedure, questionnaire version, channel, item, level),
+    kept by triggers (migration 0004) in the transaction that stores or deletes a response:
+    the analysis counts levels here instead of in the answers table. ``procedure_id`` is -1
+    for none; item '' with value 0 counts the responses."""
+
+    __tablename__ = "answer_counts"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    submitted_on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    procedure_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    questionnaire_version_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    item: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
 
 
 class Comment(db.Model):

@@ -168,3 +168,23 @@ def test_unknown_selections_are_refused_in_words(app):
         analyze_database(url, "sipas-2023", equal={"TC1": "5"})
     with pytest.raises(ValueError, match="cannot be selected by 'HL'"):
         analyze_database(url, "sipas-2023", not_blank=["HL"])
+
+
+@pytest.mark.parametrize("options,counted", [
+    ({"by": "unit", "period": "quarter"}, True),
+    ({"by": ["procedure", "channel"], "equal": {"channel": "single"}}, True),
+    ({"by": "gender"}, False),
+    ({"by": "unit", "not_blank": ["same_day"]}, False),
+])
+def test_levels_are_counted_from_answer_counts_when_the_keys_allow(seeded, options, counted):
+    """Answers are read once (the composites' pass) when answer_counts holds the grouping."""
+    statements: list[str] = []
+    engine = sa.create_engine(seeded)
+    sa.event.listen(engine, "before_cursor_execute",
+                    lambda conn, cursor, statement, *args: statements.append(statement))
+    analyze_database(engine, "sipas-2023", **options)
+    engine.dispose()
+    reads_answers = [s for s in statements if " answers a " in s]
+    reads_counts = [s for s in statements if "answer_counts" in s]
+    assert len(reads_answers) == (1 if counted else 2)
+    assert bool(reads_counts) == counted
