@@ -243,7 +243,6 @@ def analyze_database(
     descendants: bool = True,
     equal: Mapping[str, str] | None = None,
     not_blank: Iterable[str] = (),
-    analyse_with: Questionnaire | None = None,
     ci_method: str = "wilson",
     confidence: float = 0.95,
     small_n: int = 30,
@@ -258,8 +257,7 @@ def analyze_database(
     select responses as :func:`analysis.load_database` does, ``equal`` further by the
     value of a column (``{"procedure": "P1", "channel": "single"}``) and ``not_blank`` by
     columns that hold a value; ``questionnaire`` defaults to the only questionnaire the
-    selected responses answer, analysed as its newest version present (``analyse_with``:
-    as this one, for responses to all versions of an id).
+    selected responses answer, analysed as its newest version present.
     """
     confidence = check_confidence(confidence)
     method = normalize_ci_method(ci_method)
@@ -288,7 +286,7 @@ def analyze_database(
             conn.execute(sa.text("SET LOCAL enable_nestloop = off"))
         where, params, bind = _selection(conn, qid, version, date_from, date_to, units, descendants,
                                          equal, not_blank)
-        q = analyse_with or qobj or _newest_answered(conn, where, params, bind, qid)
+        q = qobj or _newest_answered(conn, where, params, bind, qid)
         counted = (set(by_t) <= _COUNTED_KEYS and set(equal or {}) <= {"procedure", "channel"}
                    and not tuple(not_blank) and sa.inspect(conn).has_table("answer_counts"))
         cells, raw = _cells(conn, by_t, period, where, params, bind, counted)
@@ -335,22 +333,6 @@ def _selection(conn: sa.Connection, qid: str | None, version: int | None, date_f
             raise ValueError(f"not_blank: responses cannot be selected by '{column}' in the database")
         clauses.append(f"r.{'procedure_id' if column == 'procedure' else column} IS NOT NULL")
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params, bind
-
-
-def count_responses(
-    url: Any, questionnaire: Questionnaire | str | None = None, *, date_from: Any = None, date_to: Any = None,
-    units: Iterable[str] | str | None = None, descendants: bool = True,
-    equal: Mapping[str, str] | None = None, not_blank: Iterable[str] = (),
-) -> tuple[int, dt.date | None, dt.date | None]:
-    """How many responses :func:`analyze_database` would select, and their first and last day."""
-    qid, version, _ = _split_questionnaire(questionnaire)
-    with _engine(url).connect() as conn:
-        where, params, bind = _selection(conn, qid, version, to_date(date_from, "date_from"),
-                                         to_date(date_to, "date_to"), units, descendants, equal, not_blank)
-        n, first, last = conn.execute(sa.text(
-            "SELECT COUNT(*), MIN(r.submitted_on), MAX(r.submitted_on)" + _FROM + where).bindparams(*bind),
-            params).one()
-    return int(n), to_date(first, "first"), to_date(last, "last")
 
 
 def _newest_answered(conn: sa.Connection, where: str, params: dict[str, Any], bind: list[Any],

@@ -1,6 +1,4 @@
-"""``GET /api/v1/indices``: the JSON of ``sipas analyze --db`` for the same options,
-computed as that command does: by the database's aggregates (:mod:`analysis.indb`), or,
-with ``bootstrap``, from the rows within a budget per request.
+"""``GET /api/v1/indices``: the JSON of ``sipas analyze --db`` for the same options.
 
 Query parameters are named like the command's options: ``by=unit,procedure``,
 ``period=quarter``, ``from``, ``to``, ``unit`` (with the units below it), ``questionnaire``,
@@ -12,7 +10,6 @@ unit reads that unit and the units below it only).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -21,7 +18,6 @@ from flask_login import current_user
 from sqlalchemy import select
 
 import analysis
-from analysis.indb import analyze_database
 from analysis.intervals import CI_METHODS
 
 from ..api.auth import REALM, ApiError, bearer_token, handle_api_error
@@ -135,14 +131,6 @@ def _newest(frame: pd.DataFrame) -> str:
     return f"{qid}@{int(pd.to_numeric(frame['questionnaire_version']).max())}"
 
 
-def _json(make: Callable[[], dict[str, Any]]) -> str:
-    try:
-        doc = make()
-    except ValueError as exc:
-        raise ApiError(400, str(exc)) from None
-    return json.dumps(doc, ensure_ascii=False, allow_nan=False)
-
-
 @bp.get("/indices")
 def indices():
     scope = _reader_scope()
@@ -154,21 +142,19 @@ def indices():
     codes = _units(scope)
     cache_key = ("api", key, tuple(sorted(codes)) if codes is not None else None, json.dumps(opts, default=str))
 
-    if opts["bootstrap"]:  # resamples need the rows: the cached frame, within a budget
-        def compute(frame: pd.DataFrame) -> str:
-            rows = frame if codes is None else frame[frame["unit"].isin(codes)]
-            if opts["bootstrap"] * len(rows) > BOOTSTRAP_BUDGET:
-                raise ApiError(
-                    400, f"Bootstrap {opts['bootstrap']} lần trên {len(rows)} phiếu quá lớn cho một yêu cầu web "
-                    f"(tối đa {BOOTSTRAP_BUDGET:,} lượt dòng): giảm bootstrap, thu hẹp bộ lọc, hoặc dùng "
-                    "`sipas analyze --bootstrap` (bootstrap × responses over the web request's budget).",
-                    field="bootstrap")
-            return _json(lambda: document(rows, key or None, opts))
+    def compute(frame: pd.DataFrame) -> str:
+        rows = frame if codes is None else frame[frame["unit"].isin(codes)]
+        if opts["bootstrap"] and opts["bootstrap"] * len(rows) > BOOTSTRAP_BUDGET:
+            raise ApiError(400, f"Bootstrap {opts['bootstrap']} lần trên {len(rows)} phiếu quá lớn cho một yêu cầu web "
+                                f"(tối đa {BOOTSTRAP_BUDGET:,} lượt dòng): giảm bootstrap, thu hẹp bộ lọc, hoặc dùng "
+                                "`sipas analyze --bootstrap` (bootstrap × responses over the web request's budget).",
+                           field="bootstrap")
+        try:
+            doc = document(rows, key or None, opts)
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
+        return json.dumps(doc, ensure_ascii=False, allow_nan=False)
 
-        body = dataset.cache.result(db.engine, qid, cache_key, compute)
-    else:  # aggregates computed by the database: no rows read into this process
-        plain = {k: v for k, v in opts.items() if k not in ("bootstrap", "seed")}
-        body = dataset.cache.aggregate(db.engine, qid, cache_key, lambda: _json(lambda: analyze_database(
-            db.engine, key or qid, units=codes, descendants=False, **plain).to_json()))
+    body = dataset.cache.result(db.engine, qid, cache_key, compute)
     current_app.logger.debug("indices served")
     return Response(body, mimetype="application/json", headers={"Cache-Control": "no-store"})

@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 import analysis
 import questionnaires
 from analysis import compare, priorities
-from analysis.indb import analyze_database, count_responses
 from analysis.response_rate import CodeCounts
 from analysis.targets import Plan, load_plan, verdict
 
@@ -47,8 +46,7 @@ def view() -> View:
 
 
 def cached(v: View, name: str, compute) -> Any:
-    """``compute(selected_rows)`` cached by (name, filters) until the data change: for what
-    needs the rows (priorities, downloads); the indices come from the database."""
+    """``compute(selected_rows)`` cached by (name, filters) until the data change."""
     return dataset.cache.result(
         db.engine, v.filters.questionnaire, (name, v.filters.key()),
         lambda frame: compute(F.apply(frame, v.filters, set(v.unit_codes) if v.unit_codes else None)),
@@ -56,27 +54,19 @@ def cached(v: View, name: str, compute) -> Any:
 
 
 def derived(v: View, name: str, compute: Callable[[], Any]) -> Any:
-    """``compute()``, built from what the database aggregated (an analysis, a chart, a
-    comparison), cached by (name, filters) until the data change; no rows are read."""
-    return dataset.cache.aggregate(db.engine, v.filters.questionnaire, (name, v.filters.key()), compute)
+    """``compute()``, built from results the page already has (a chart, a comparison),
+    cached like :func:`cached` but without selecting the rows it would not read."""
+    return dataset.cache.result(db.engine, v.filters.questionnaire, (name, v.filters.key()),
+                                lambda _frame: compute())
 
 
 def selected(v: View) -> pd.DataFrame:
     return cached(v, "rows", lambda rows: rows)
 
 
-def selection(v: View) -> dict[str, Any]:
-    """The view's filters as :mod:`analysis.indb` selects responses (the rows
-    :func:`filters.apply` keeps)."""
-    f = v.filters
-    return {"units": v.unit_codes, "descendants": False, "date_from": f.date_from, "date_to": f.date_to,
-            "equal": {name: value for name, value in (("procedure", f.procedure), ("channel", f.channel)) if value}}
-
-
 def analyze(v: View, **options: Any) -> analysis.AnalysisResult:
-    """The indices of the selected responses, computed by the database."""
-    return derived(v, "analyze:" + repr(sorted(options.items())), lambda: analyze_database(
-        db.engine, v.filters.questionnaire, analyse_with=v.questionnaire, **selection(v), **options))
+    key = "analyze:" + repr(sorted(options.items()))
+    return cached(v, key, lambda rows: analysis.analyze(rows, v.questionnaire, **options))
 
 
 def plan() -> tuple[Plan | None, str]:
@@ -164,23 +154,33 @@ class Coverage:
 
 
 def coverage(v: View) -> Coverage:
-    return derived(v, "coverage", lambda: Coverage(*count_responses(db.engine, v.filters.questionnaire,
-                                                                    **selection(v))))
+    def compute(rows: pd.DataFrame) -> Coverage:
+        days = rows["submitted_on"].dropna() if "submitted_on" in rows else pd.Series(dtype="datetime64[s]")
+        if days.empty:
+            return Coverage(len(rows), None, None)
+        return Coverage(len(rows), days.min().date(), days.max().date())
+
+    return cached(v, "coverage", compute)
 
 
 def same_day_split(v: View) -> dict[str, Any] | None:
     """General and composite indices for answers given on the day the code was printed
     (usually at the counter) against answers given later, with their difference."""
-    return derived(v, "same_day", lambda: _same_day(v))
+    result = cached(v, "same_day", lambda rows: _same_day(rows, v.questionnaire))
+    return result
 
 
-def _same_day(v: View) -> dict[str, Any] | None:
-    # Only the single-use answers (a group of their own would change the others' intervals,
-    # which are computed over the whole sample).
-    if count_responses(db.engine, v.filters.questionnaire, **selection(v), not_blank=("same_day",))[0] == 0:
+def _same_day(rows: pd.DataFrame, q: questionnaires.Questionnaire) -> dict[str, Any] | None:
+    if "same_day" not in rows or rows["same_day"].isna().all():
         return None
-    result = analyze_database(db.engine, v.filters.questionnaire, analyse_with=v.questionnaire, **selection(v),
-                              by="same_day", not_blank=("same_day",))
+    # Only the single-use answers (a group of their own would change the others' intervals,
+    # which are computed over the whole sample), and only the columns the two indices read.
+    answered = rows["same_day"].notna()
+    columns = [c.code for c in q.criteria] + ([q.general.code] if q.general else []) + ["same_day"]
+    single = rows[[c for c in columns if c in rows]]
+    if not bool(answered.all()):
+        single = single[answered]
+    result = analysis.analyze(single, q, by="same_day")
     groups = {int(g.keys["same_day"]): g for g in result.groups}
     if 0 not in groups or 1 not in groups:
         return {"today": groups.get(1), "later": groups.get(0), "differences": {}}
@@ -209,7 +209,7 @@ def trend(v: View) -> dict[str, Any]:
 def units(v: View) -> dict[str, Any]:
     result = analyze(v, by="unit")
     ranking = None
-    if len(result.groups) >= 2:
+    if cached(v, "unit-count", lambda rows: rows["unit"].nunique()) >= 2:
         # Pairwise on the per-unit result: the ranking (shrinkage, funnel) needs no re-analysis.
         comparisons = derived(v, "units-compare", lambda: compare.compare_units(
             result, reference="pairwise", levels=("general",) if v.questionnaire.general else ("overall",)))

@@ -122,8 +122,6 @@ class _Entry:
         self.frame: pd.DataFrame | None = None
         self.version: DataVersion | None = None
         self.results: OrderedDict[Hashable, Any] = OrderedDict()
-        # Results the database aggregates, with the data version they were computed at.
-        self.aggregates: OrderedDict[Hashable, tuple[DataVersion, Any]] = OrderedDict()
         self.snapshot_rows = 0  # rows in the newest snapshot written or read
 
 
@@ -205,23 +203,6 @@ class ResponseCache:
                 entry.results[key] = value
                 while len(entry.results) > self.max_results:
                     entry.results.popitem(last=False)
-        return value
-
-    def aggregate(self, engine: Engine, questionnaire_id: str, key: Hashable, compute: Callable[[], Any]) -> Any:
-        """``compute()`` — a result the database aggregates, which needs no frame — cached by
-        ``key`` until the data change."""
-        version = current_version(engine, questionnaire_id)
-        entry = self._entry(engine, questionnaire_id)
-        with entry.lock:
-            hit = entry.aggregates.get(key)
-            if hit is not None and hit[0] == version:
-                entry.aggregates.move_to_end(key)
-                return hit[1]
-        value = compute()
-        with entry.lock:
-            entry.aggregates[key] = (version, value)
-            while len(entry.aggregates) > self.max_results:
-                entry.aggregates.popitem(last=False)
         return value
 
     def clear(self) -> None:
