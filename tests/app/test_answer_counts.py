@@ -1,6 +1,6 @@
 """The answer counts (migration 0004) equal a recount of the answers after every way
-responses arrive and leave: the citizen's form, bulk inserts, deletion, and the migration's
-own backfill of responses stored before it."""
+responses arrive, change and leave: the citizen's form, bulk inserts, a changed day or unit,
+deletion, and the migration's own backfill of responses stored before it."""
 
 from __future__ import annotations
 
@@ -40,6 +40,19 @@ def test_counts_follow_the_form_bulk_inserts_and_deletions(backend_app):
         doomed = db.session.scalars(sa.text("SELECT id FROM responses ORDER BY id LIMIT 25")).all()
         db.session.execute(sa.text("DELETE FROM responses WHERE id IN :ids").bindparams(
             sa.bindparam("ids", expanding=True)), {"ids": doomed})
+        db.session.commit()
+    assert counts(backend_app, KEPT) == counts(backend_app, RECOUNT)
+
+
+def test_counts_move_with_a_response_whose_day_or_unit_changes(backend_app):
+    seed_random(backend_app, 60, seed=6)
+    with backend_app.app_context():
+        other_unit = db.session.scalar(sa.text("SELECT MAX(id) FROM units"))
+        db.session.execute(sa.text("UPDATE responses SET submitted_on = :day WHERE id < 'r6x00000020'"),
+                           {"day": "2023-05-17"})
+        db.session.execute(sa.text("UPDATE responses SET unit_id = :unit, procedure_id = NULL "
+                                   "WHERE id > 'r6x00000040'"), {"unit": other_unit})
+        db.session.execute(sa.text("UPDATE responses SET burst = burst"))  # the unlink rewrite: no move
         db.session.commit()
     assert counts(backend_app, KEPT) == counts(backend_app, RECOUNT)
 

@@ -8,6 +8,8 @@ Revises: 0003
 ``procedure_id`` is -1 for a response without a procedure (a key column cannot be NULL);
 item '' with value 0 counts the responses themselves. Answers are deleted only with their
 response (ON DELETE CASCADE): the counts follow the response's deletion, not the answers'.
+A response whose day, unit, procedure, version or channel is changed (a backdated test
+fixture, a unit remapped) moves its counts with it.
 """
 
 from __future__ import annotations
@@ -22,8 +24,16 @@ depends_on = None
 
 KEY = ("submitted_on", "unit_id", "procedure_id", "questionnaire_version_id", "channel", "item", "value")
 _KEY = ", ".join(KEY)
-# The response's part of the key, from a row of responses aliased r.
-_RESPONSE_KEY = "r.submitted_on, r.unit_id, COALESCE(r.procedure_id, -1), r.questionnaire_version_id, r.channel"
+_MOVED = "submitted_on, unit_id, procedure_id, questionnaire_version_id, channel"
+
+
+def _key_of(row: str) -> str:
+    """The response's part of the key, from a row of responses (an alias, NEW or OLD)."""
+    return (f"{row}.submitted_on, {row}.unit_id, COALESCE({row}.procedure_id, -1), "
+            f"{row}.questionnaire_version_id, {row}.channel")
+
+
+_RESPONSE_KEY = _key_of("r")
 _SAME_RESPONSE = ("submitted_on = {0}.submitted_on AND unit_id = {0}.unit_id AND "
                   "procedure_id = COALESCE({0}.procedure_id, -1) AND "
                   "questionnaire_version_id = {0}.questionnaire_version_id AND channel = {0}.channel")
@@ -58,21 +68,22 @@ def upgrade() -> None:
 
 def _sqlite_triggers() -> None:
     upsert = f"ON CONFLICT ({_KEY}) DO UPDATE SET n = n + excluded.n"
-    op.execute(
-        "CREATE TRIGGER answer_counts_response AFTER INSERT ON responses BEGIN "
-        f"INSERT INTO answer_counts ({_KEY}, n) VALUES (NEW.submitted_on, NEW.unit_id, "
-        "COALESCE(NEW.procedure_id, -1), NEW.questionnaire_version_id, NEW.channel, '', 0, 1) "
-        f"{upsert}; END")
+    remove = (  # the counts of response OLD, taken off its key
+        "UPDATE answer_counts SET n = n - (SELECT COUNT(*) FROM answers a WHERE a.response_id = OLD.id "
+        "AND a.item = answer_counts.item AND a.value = answer_counts.value) "
+        f"WHERE {_SAME_RESPONSE.format('OLD')} AND item <> ''; "
+        f"UPDATE answer_counts SET n = n - 1 WHERE {_SAME_RESPONSE.format('OLD')} AND item = ''; ")
+    add_response = (f"INSERT INTO answer_counts ({_KEY}, n) VALUES ({_key_of('NEW')}, '', 0, 1) {upsert}; ")
+    op.execute(f"CREATE TRIGGER answer_counts_response AFTER INSERT ON responses BEGIN {add_response} END")
     op.execute(
         "CREATE TRIGGER answer_counts_answer AFTER INSERT ON answers BEGIN "
         f"INSERT INTO answer_counts ({_KEY}, n) SELECT {_RESPONSE_KEY}, NEW.item, NEW.value, 1 "
         f"FROM responses r WHERE r.id = NEW.response_id {upsert}; END")
+    op.execute(f"CREATE TRIGGER answer_counts_delete BEFORE DELETE ON responses BEGIN {remove} END")
     op.execute(
-        "CREATE TRIGGER answer_counts_delete BEFORE DELETE ON responses BEGIN "
-        "UPDATE answer_counts SET n = n - (SELECT COUNT(*) FROM answers a WHERE a.response_id = OLD.id "
-        "AND a.item = answer_counts.item AND a.value = answer_counts.value) "
-        f"WHERE {_SAME_RESPONSE.format('OLD')} AND item <> ''; "
-        f"UPDATE answer_counts SET n = n - 1 WHERE {_SAME_RESPONSE.format('OLD')} AND item = ''; END")
+        f"CREATE TRIGGER answer_counts_move AFTER UPDATE OF {_MOVED} ON responses BEGIN {remove}{add_response}"
+        f"INSERT INTO answer_counts ({_KEY}, n) SELECT {_key_of('NEW')}, a.item, a.value, COUNT(*) "
+        f"FROM answers a WHERE a.response_id = NEW.id GROUP BY a.item, a.value {upsert}; END")
 
 
 def _postgres_triggers() -> None:
@@ -97,27 +108,37 @@ def _postgres_triggers() -> None:
     op.execute(
         "CREATE TRIGGER answer_counts_answer AFTER INSERT ON answers "
         "REFERENCING NEW TABLE AS new_answers FOR EACH STATEMENT EXECUTE FUNCTION answer_counts_answers()")
-    op.execute(
-        "CREATE FUNCTION answer_counts_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    remove = (  # the counts of response OLD, taken off its key
         "UPDATE answer_counts c SET n = c.n - d.k FROM (SELECT a.item, a.value, COUNT(*) AS k FROM answers a "
         "WHERE a.response_id = OLD.id GROUP BY a.item, a.value) d "
-        f"WHERE {_SAME_RESPONSE.format('OLD')} "
-        "AND c.item = d.item AND c.value = d.value; "
-        f"UPDATE answer_counts SET n = n - 1 WHERE {_SAME_RESPONSE.format('OLD')} AND item = ''; "
-        "RETURN OLD; END $$")
+        f"WHERE {_SAME_RESPONSE.format('OLD')} AND c.item = d.item AND c.value = d.value; "
+        f"UPDATE answer_counts SET n = n - 1 WHERE {_SAME_RESPONSE.format('OLD')} AND item = ''; ")
+    op.execute(
+        "CREATE FUNCTION answer_counts_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"{remove}RETURN OLD; END $$")
     op.execute(
         "CREATE TRIGGER answer_counts_delete BEFORE DELETE ON responses "
         "FOR EACH ROW EXECUTE FUNCTION answer_counts_delete()")
+    op.execute(
+        "CREATE FUNCTION answer_counts_move() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"IF ({_key_of('OLD')}) IS NOT DISTINCT FROM ({_key_of('NEW')}) THEN RETURN NULL; END IF; {remove}"
+        f"INSERT INTO answer_counts AS c ({_KEY}, n) VALUES ({_key_of('NEW')}, '', 0, 1) {upsert}; "
+        f"INSERT INTO answer_counts AS c ({_KEY}, n) SELECT {_key_of('NEW')}, a.item, a.value, COUNT(*) "
+        "FROM answers a WHERE a.response_id = NEW.id GROUP BY a.item, a.value ORDER BY a.item, a.value "
+        f"{upsert}; RETURN NULL; END $$")
+    op.execute(
+        f"CREATE TRIGGER answer_counts_move AFTER UPDATE OF {_MOVED} ON responses "
+        "FOR EACH ROW EXECUTE FUNCTION answer_counts_move()")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        for name in ("answer_counts_response", "answer_counts_answer", "answer_counts_delete"):
+        for name in ("answer_counts_response", "answer_counts_answer", "answer_counts_delete", "answer_counts_move"):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
     else:
         for table, name in (("responses", "answer_counts_response"), ("answers", "answer_counts_answer"),
-                            ("responses", "answer_counts_delete")):
+                            ("responses", "answer_counts_delete"), ("responses", "answer_counts_move")):
             op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-        for name in ("answer_counts_responses", "answer_counts_answers", "answer_counts_delete"):
+        for name in ("answer_counts_responses", "answer_counts_answers", "answer_counts_delete", "answer_counts_move"):
             op.execute(f"DROP FUNCTION IF EXISTS {name}()")
     op.drop_table("answer_counts")
