@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 from scipy import optimize, special, stats
 
+from .intervals import normal_quantile, normal_two_sided_p
+
 __all__ = [
     "ADJUST_METHODS",
     "BetaBinomialFit",
@@ -122,7 +124,7 @@ def wilson_interval(*, x: float, n: float, confidence: float = 0.95) -> tuple[fl
         raise ValueError(f"x: {x} is more than n = {n}")
     if n == 0:
         return (math.nan, math.nan)
-    z = float(stats.norm.isf((1.0 - confidence) / 2.0))
+    z = normal_quantile(confidence)
     centre = (x + z * z / 2.0) / (n + z * z)
     half = z / (n + z * z) * math.sqrt(x * (n - x) / n + z * z / 4.0)
     return (max(0.0, centre - half), min(1.0, centre + half))
@@ -211,7 +213,7 @@ def two_proportion_ztest(*, x1: float, n1: float, x2: float, n2: float) -> tuple
     if var <= 0:
         return (0.0, 1.0)
     z = (x1 / n1 - x2 / n2) / math.sqrt(var)
-    return (z, float(2.0 * stats.norm.sf(abs(z))))
+    return (z, normal_two_sided_p(z))
 
 
 def diff_proportions(
@@ -330,13 +332,12 @@ def diff_with_se(*, a: float, b: float, se: float, n_a: float = math.nan, n_b: f
                           float(n_a), float(n_b), df, confidence)
     d = float(a) - float(b)
     se = float(se)
-    dist = stats.t(df) if df is not None else stats.norm
-    q = float(dist.isf((1.0 - confidence) / 2.0))
+    q = float(stats.t(df).isf((1.0 - confidence) / 2.0)) if df is not None else normal_quantile(confidence)
     if se == 0:
         p_value = 1.0 if d == 0 else 0.0
         ci = (d, d)
     else:
-        p_value = float(2.0 * dist.sf(abs(d) / se))
+        p_value = float(2.0 * stats.t(df).sf(abs(d) / se)) if df is not None else normal_two_sided_p(d / se)
         ci = (d - q * se, d + q * se)
     return Difference(
         estimate=d, se=se, ci=ci, p_value=p_value, method="linearised",
@@ -1177,6 +1178,7 @@ def compare_units(
     if reference not in ("rest", "pairwise"):
         raise ValueError(f"reference: must be 'rest' or 'pairwise', got {reference!r}")
     by_t = tuple(c for c in ((by,) if isinstance(by, str) else tuple(by)) if c != unit)
+    tallies: list[Any] = []  # the analysis's counts, when it has no design (the rest by subtraction)
     if _is_result(result_or_df):
         if reference == "rest":
             raise ValueError(
@@ -1190,7 +1192,7 @@ def compare_units(
         data = result_or_df
         if not hasattr(data, "columns") or unit not in data.columns:
             raise ValueError(f"unit: column {unit!r} is missing")
-        result = _analyze(data, questionnaire, by=(unit, *by_t), period=period,
+        result = _analyze(data, questionnaire, by=(unit, *by_t), period=period, _tallies=tallies,
                           **analyze_options)
     design = bool(result.is_design)
     confidence = result.confidence
@@ -1204,6 +1206,8 @@ def compare_units(
                     ga, gb, design=design, confidence=confidence, levels=levels,
                     keys=dict(context), dimension=unit, label=str(la), reference=str(lb),
                 )
+    elif tallies and not analyze_options.get("bootstrap"):
+        comparisons += _against_rest_by_subtraction(tallies[0], result, unit=unit, levels=levels)
     else:
         assert data is not None
         for label in sorted({u for units in contexts.values() for u in units if u is not None}, key=str):
@@ -1231,6 +1235,51 @@ def _by_context(groups: Sequence[Any], column: str) -> dict[tuple[Any, ...], dic
         value = keys.pop(column)
         contexts.setdefault(tuple(keys.items()), {})[value] = g
     return contexts
+
+
+def _against_rest_by_subtraction(tallies: Any, result: Any, *, unit: str,
+                                 levels: Sequence[str]) -> list[Comparison]:
+    """Every unit against the rest without a design, in one pass: the tallies of each group
+    of the analysis by unit (:mod:`analysis.tallies`: level counts, indicator cross-products,
+    answered counts) add up, so the rest of a unit is its context's total minus the unit,
+    and its estimates come from the shared estimator. The same numbers as analysing the
+    sample once per unit with the unit and the rest as two groups (:func:`_against_rest`),
+    at the cost of one count."""
+    from .estimator import estimate
+    from .tallies import TallySource
+
+    grouping = _Keys([dict(g.keys) for g in result.groups])
+    members: dict[tuple[Any, ...], list[int]] = {}
+    for g, keys in enumerate(grouping.keys):
+        context = tuple((k, v) for k, v in keys.items() if k != unit)
+        members.setdefault(context, []).append(g)
+    pairs = [(g, context) for g, keys in enumerate(grouping.keys) if keys[unit] is not None
+             for context in [tuple((k, v) for k, v in keys.items() if k != unit)] if len(members[context]) > 1]
+    if not pairs:
+        return []
+    mix = np.zeros((len(pairs), tallies.G))
+    for row, (g, context) in enumerate(pairs):
+        mix[row, members[context]] = 1.0
+        mix[row, g] -= 1.0
+    source = TallySource(tallies.combine(mix), method=result.ci_method, confidence=result.confidence)
+    rest = estimate(result.questionnaire, source, small_n=result.small_n, max_width=result.max_width,
+                    grouping=_Keys([{} for _ in pairs]))
+    out: list[Comparison] = []
+    order = sorted(range(len(pairs)), key=lambda i: str(grouping.keys[pairs[i][0]][unit]))
+    for i in order:
+        g, context = pairs[i]
+        label = grouping.keys[g][unit]
+        out += compare_groups(result.groups[g], rest[i], design=False, confidence=result.confidence,
+                              levels=levels, keys=dict(context), dimension=unit, label=str(label),
+                              reference="rest")
+    return out
+
+
+@dataclass(frozen=True)
+class _Keys:
+    """The group keys an estimate is assembled under (all a grouping gives the estimator)."""
+
+    keys: list[dict[str, Any]]
 
 
 def _against_rest(data: Any, questionnaire: Any, *, unit: str, label: Any, by: tuple[str, ...],

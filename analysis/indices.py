@@ -27,6 +27,7 @@ from .intervals import check_confidence, normalize_ci_method
 from .io import answer_codes, resolve_questionnaire
 from .periods import Grouping, check_kind, group_rows, to_date
 from .results import AnalysisResult, PropArrays
+from .tallies import Tallies, count_rows
 
 
 # -- rows in memory as a source of sufficient statistics -----------------------------------
@@ -45,6 +46,7 @@ class RowSource(Source):
         self.gid = grouping.gid
         self.rows = grouping.rows
         self.codes: dict[str, np.ndarray] = {}
+        self.level_counts: dict[str, np.ndarray] = {}
         self._tops: dict[str, int] = {}
         self._g_offsets: dict[int, np.ndarray] = {}
         self._index: dict[str, np.ndarray] = {}
@@ -73,7 +75,7 @@ class RowSource(Source):
         self._tops[code] = top
         idx = self.index(code)
         size = self.G * (top + 1)
-        cnt = np.bincount(idx, minlength=size).reshape(self.G, top + 1)
+        cnt = self.level_counts[code] = np.bincount(idx, minlength=size).reshape(self.G, top + 1)
         w = self.bound.w
         if w is None:
             wc = cnt.astype(np.float64)
@@ -229,6 +231,7 @@ def analyze(
     small_n: int = 30,
     max_width: float = 20.0,
     _influence: list[Influence] | None = None,
+    _tallies: list[Tallies] | None = None,
 ) -> AnalysisResult:
     """SIPAS indices with confidence intervals, per group (methodology §2–§3).
 
@@ -364,6 +367,13 @@ def analyze(
                       grouping=grouping, bootstrap=None if bootstrap is None else boot)
     if _influence is not None:
         _influence.append(Influence(src.influence or {}, design, grouping))
+    if _tallies is not None and not design.is_design:  # the analysis's own counts, reused
+        scales = {c.code: c.scale for c in q.criteria}
+        if q.general is not None:
+            scales[q.general.code] = q.general.scale
+        scales.update({e.code: e.scale for e in q.expectations})
+        _tallies.append(count_rows(src.codes, {k: scales[k] for k in src.codes}, grouping.gid, grouping.G, q,
+                                   len(df), levels=src.level_counts))
     return AnalysisResult(
         questionnaire=q, confidence=confidence,
         ci_method="korn-graubard" if design.is_design else method,

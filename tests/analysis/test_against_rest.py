@@ -9,6 +9,7 @@ ends 1e-3 points. Without a design a proportion is compared as two independent s
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+import analysis
 import questionnaires
 from analysis.compare import compare_units
 
@@ -105,3 +107,48 @@ def test_the_issues_hanging_design_finishes_in_seconds(data):
     assert {u["label"] for u in units} == set(observed)
     for u in units:
         assert 0 < u["n"] <= observed[u["label"]], u  # effective n never above n
+
+
+@pytest.mark.parametrize("options", [
+    {},
+    {"by": "channel", "period": "quarter"},
+    {"period": "par", "ci_method": "jeffreys", "confidence": 0.9},
+])
+def test_the_rest_by_subtraction_equals_analysing_each_unit_against_the_rest(options):
+    """Without a design the rest comes from tallies (total minus unit, one count); it gives
+    what analysing the whole sample once per unit gives."""
+    import numpy as np
+    import pandas as pd
+
+    from analysis import compare
+
+    rng = np.random.default_rng(9)
+    q = questionnaires.load("sipas-2023")
+    n = 1500
+    skew = rng.random(n)
+    frame = pd.DataFrame({c.code: np.where(rng.random(n) < 0.1, np.nan,
+                                           np.where(rng.random(n) < skew, 5, rng.integers(1, 6, n)))
+                          for c in q.criteria})
+    frame["HL"] = rng.integers(1, 6, n).astype(float)
+    frame["MD1"] = rng.integers(1, 4, n).astype(float)
+    frame["unit"] = rng.choice(["A", "B", "C", "D"], n, p=[0.5, 0.3, 0.15, 0.05])
+    frame["channel"] = rng.choice(["single", "counter"], n)
+    frame["submitted_on"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 366, n), unit="D")
+    options = dict(options)
+    by = (options.pop("by"),) if "by" in options else ()
+    period = options.pop("period", None)
+    fast = compare.compare_units(frame, q, unit="unit", by=by, period=period, **options)
+    result = analysis.analyze(frame, q, by=("unit", *by), period=period, **options)
+    slow = []
+    for label in ["A", "B", "C", "D"]:
+        slow += compare._against_rest(frame, q, unit="unit", label=label, by=by, period=period,
+                                      levels=("criterion", "element", "overall", "general"),
+                                      confidence=result.confidence, analyze_options=options)
+    assert len(fast.comparisons) == len(slow) > 0
+    for a, b in zip(fast.comparisons, slow, strict=True):
+        assert (a.label, dict(a.keys), a.level, a.code, a.flag) == (b.label, dict(b.keys), b.level, b.code, b.flag)
+        for field in ("estimate", "se", "p_value"):
+            x, y = getattr(a.difference, field), getattr(b.difference, field)
+            assert (x is None and y is None) or math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12), (field, a, b)
+        assert all(math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12)
+                   for x, y in zip(a.difference.ci, b.difference.ci, strict=True))

@@ -1,0 +1,162 @@
+"""Additive sufficient statistics per group, and the source that estimates from them.
+
+Without a design every published estimate of a group is a function of its *tallies*:
+
+- ``levels[k][g, v]``: respondents of group g answering level v (0 = blank) to question k;
+- ``gram[g]``: Σ_i x_i x_iᵀ over the group's respondents, x_i the 2K indicators "answered
+  criterion k and not satisfied", "satisfied with criterion k" — what the composites'
+  variance needs: a composite's influence value is linear in x_i, z_i = c·x_i with
+  c = (a_k ℓ_k(unsatisfied), a_k ℓ_k(satisfied))_k, so Σ_i z_i² = cᵀ gram c whatever the
+  group's p;
+- ``answered[c][g]``: respondents answering at least one criterion of composite c.
+
+Tallies add: the rest of a unit is the total of its context minus the unit, so a unit is
+compared with the rest without analysing the whole sample once per unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from questionnaires import Questionnaire
+
+from .design import SurveyDesign
+from .estimator import CompositeSpec, CompositeStats, Counted, Source
+from .results import PropArrays
+
+
+@dataclass(frozen=True)
+class Tallies:
+    levels: dict[str, np.ndarray]
+    gram: np.ndarray  # (G, 2K, 2K): columns 2j "criterion j answered, not satisfied", 2j+1 "satisfied"
+    criteria: tuple[str, ...]
+    answered: dict[str, np.ndarray]
+    n_rows: int  # responses in the whole input (the variance's PSU count without a design)
+
+    @property
+    def G(self) -> int:
+        return len(self.gram)
+
+    def combine(self, weights: np.ndarray) -> Tallies:
+        """New groups as integer combinations of these: ``weights[g′, g]`` (e.g. +1 for a
+        context's groups, −1 for the unit, to make the rest)."""
+        def mix(a: np.ndarray) -> np.ndarray:
+            return np.rint(np.tensordot(weights, a, axes=(1, 0))).astype(np.int64)
+
+        return Tallies({k: mix(v) for k, v in self.levels.items()}, mix(self.gram), self.criteria,
+                       {k: mix(v) for k, v in self.answered.items()}, self.n_rows)
+
+
+def count_rows(codes: dict[str, np.ndarray], scales: dict[str, Any], gid: np.ndarray, G: int,
+               q: Questionnaire, n_rows: int, *, levels: dict[str, np.ndarray] | None = None) -> Tallies:
+    """The tallies of analysed rows: ``codes[k]`` the answer level of each row (0 blank),
+    ``gid`` its group; ``levels``, the level counts when they are already known."""
+    if levels is None:
+        levels = {k: np.bincount(gid * (scales[k].max + 1) + c, minlength=G * (scales[k].max + 1))
+                  .reshape(G, scales[k].max + 1) for k, c in codes.items()}
+    criteria = tuple(c.code for c in q.criteria)
+    states = {}  # 0 blank, 1 answered and not satisfied, 2 satisfied
+    for k in criteria:
+        table = np.where(np.isin(np.arange(scales[k].max + 1), list(scales[k].satisfied)), 2, 1)
+        table[0] = 0
+        states[k] = table[codes[k]].astype(np.int64)
+    return Tallies(levels, _gram(states, criteria, gid, G), criteria, _answered(codes, q, gid, G), n_rows)
+
+
+def _gram(states: dict[str, np.ndarray], criteria: tuple[str, ...], gid: np.ndarray, G: int) -> np.ndarray:
+    """Σ x xᵀ per group from the 3-state codes of the criteria. The states of up to four
+    criteria are packed in one number (3⁴ = 81 values), so one bincount per pair of blocks
+    (15 for 19 criteria, not 171 for pairs of criteria) counts every joint state, and two
+    small matrix products with the blocks' one-hot digit matrices turn the joint counts
+    into the counts of every pair of criteria."""
+    blocks = [criteria[i:i + _BLOCK] for i in range(0, len(criteria), _BLOCK)]
+    packed = [sum(states[k] * 3 ** j for j, k in enumerate(block)) for block in blocks]
+    digits = [_digits(len(block)) for block in blocks]
+    # Rows 3j+1 and 3j+2 of a block's pair counts ("not satisfied", "satisfied" of its j-th
+    # criterion) go to columns 2i and 2i+1 of the Gram matrix, i the criterion's position.
+    pick = [np.array([3 * j + s for j in range(len(block)) for s in (1, 2)]) for block in blocks]
+    place = [np.array([2 * criteria.index(k) + s for k in block for s in (0, 1)]) for block in blocks]
+    gram = np.zeros((G, 2 * len(criteria), 2 * len(criteria)), dtype=np.int64)
+    for x, block_a in enumerate(blocks):
+        size_a = 3 ** len(block_a)
+        joint = np.bincount(gid * size_a + packed[x], minlength=G * size_a).reshape(G, size_a).astype(np.float64)
+        within = np.einsum("gc,cx,cy->gxy", joint, digits[x], digits[x])
+        gram[:, place[x][:, None], place[x][None, :]] = np.rint(within[:, pick[x]][:, :, pick[x]])
+        for y in range(x + 1, len(blocks)):
+            size_b = 3 ** len(blocks[y])
+            joint = np.bincount((gid * size_a + packed[x]) * size_b + packed[y], minlength=G * size_a * size_b)
+            cross = digits[x].T @ joint.reshape(G, size_a, size_b).astype(np.float64) @ digits[y]
+            counts = np.rint(cross[:, pick[x]][:, :, pick[y]])
+            gram[:, place[x][:, None], place[y][None, :]] = counts
+            gram[:, place[y][:, None], place[x][None, :]] = counts.transpose(0, 2, 1)
+    return gram
+
+
+def _digits(size: int) -> np.ndarray:
+    """One-hot digits of every packed code of ``size`` criteria: [code, 3j + s] = 1 when the
+    j-th criterion's state is s."""
+    codes = np.arange(3 ** size)
+    out = np.zeros((3 ** size, 3 * size))
+    for j in range(size):
+        out[codes, 3 * j + (codes // 3 ** j) % 3] = 1.0
+    return out
+
+
+#: Criteria packed per bincount (3⁴ states each; a pair of blocks has 6,561 joint states per group).
+_BLOCK = 4
+
+
+def _answered(codes: dict[str, np.ndarray], q: Questionnaire, gid: np.ndarray, G: int) -> dict[str, np.ndarray]:
+    """Respondents per group answering at least one criterion of each element, and of all."""
+    answered = {}
+    any_all = np.zeros(len(gid), dtype=bool)
+    for e in q.elements:
+        any_e = np.zeros(len(gid), dtype=bool)
+        for c in e.criteria:
+            any_e |= codes[c.code] > 0
+        answered[e.code] = np.bincount(gid, weights=any_e, minlength=G).round().astype(np.int64)
+        any_all |= any_e
+    answered["__overall__"] = np.bincount(gid, weights=any_all, minlength=G).round().astype(np.int64)
+    return answered
+
+
+class TallySource(Source):
+    """Estimates from tallies (no design: every respondent its own PSU, one stratum)."""
+
+    def __init__(self, tallies: Tallies, *, method: str, confidence: float) -> None:
+        super().__init__(G=tallies.G, is_design=False, weighted=False, method=method, confidence=confidence)
+        self.tallies = tallies
+        self.bound = SurveyDesign(tallies.n_rows).bind(None, np.zeros(0, dtype=np.int64), self.G)
+
+    def has(self, code: str) -> bool:
+        return code in self.tallies.levels
+
+    def counts(self, code: str, top: int) -> Counted:
+        cnt = self.tallies.levels[code]
+        wc = cnt.astype(np.float64)
+        return cnt, wc, wc
+
+    def level_variance(self, code: str, top: int, counted: Counted, lut: np.ndarray) -> np.ndarray:
+        return self.bound.variance_from_counts(counted[1], counted[2], lut)
+
+    def composites(self, specs: Sequence[CompositeSpec], props: dict[str, PropArrays]) -> list[CompositeStats]:
+        return [self._composite(spec, props) for spec in specs]
+
+    def _composite(self, spec: CompositeSpec, props: dict[str, PropArrays]) -> CompositeStats:
+        c = np.zeros((self.G, 2 * len(self.tallies.criteria)))
+        for j, k in enumerate(self.tallies.criteria):
+            a = spec.members.get(k)
+            if a is None:
+                continue
+            pr = props[k]
+            levels = np.arange(len(pr.sat))
+            c[:, 2 * j] = a * pr.lut[:, levels[1:][~pr.sat[1:]][0]]  # ℓ of "not satisfied"
+            c[:, 2 * j + 1] = a * pr.lut[:, levels[pr.sat][0]]  # ℓ of "satisfied"
+        diagonal = np.diagonal(self.tallies.gram, axis1=1, axis2=2)  # counts of each indicator
+        s1 = (c * diagonal).sum(axis=1)
+        s2 = np.einsum("gi,gij,gj->g", c, self.tallies.gram, c)
+        return CompositeStats(self.bound.variance_from_sums(s1, s2), self.tallies.answered[spec.code])
