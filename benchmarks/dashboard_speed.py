@@ -18,6 +18,7 @@ The PostgreSQL run creates and drops its own database next to the one in the URL
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import io
 import secrets
@@ -25,6 +26,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -224,16 +226,26 @@ def add_one_response(app) -> None:
         responses.store(codes.find(item.code), q, responses.validate(q, data))
 
 
-def run(args) -> dict:
+@contextlib.contextmanager
+def bench_app(args) -> Iterator:
+    """The app on the benchmark's database: SQLite in ``--keep`` or a temporary directory,
+    or a fresh PostgreSQL database next to ``--database-url`` (dropped afterwards unless kept)."""
     data_dir = args.keep or tempfile.mkdtemp(prefix="sipas-bench-")
     url, cleanup = args.database_url, None
     if url and url.startswith("postgresql"):
         url, cleanup = _fresh_pg(url, keep=args.keep)
     try:
-        app = _make_app(url, data_dir)
+        yield _make_app(url, data_dir), url
+    finally:
+        if cleanup:
+            cleanup()
+
+
+def run(args) -> dict:
+    with bench_app(args) as (app, url):
         stored = _stored(app)
         if 0 < stored < args.responses:  # a kept database also holds the previous runs' new responses
-            raise SystemExit(f"{data_dir} holds {stored:,} responses, not {args.responses:,}: use another --keep")
+            raise SystemExit(f"{args.keep} holds {stored:,} responses, not {args.responses:,}: use another --keep")
         fill_seconds = fill(app, args.responses) if stored == 0 else 0.0
         if _stored(app, "survey_codes") < args.responses:  # responses added by earlier runs issue a few
             fill_seconds += fill_codes(app, args.responses)
@@ -249,9 +261,6 @@ def run(args) -> dict:
         return {"backend": "postgresql" if url and url.startswith("postgresql") else "sqlite",
                 "responses": args.responses, "fill_seconds": fill_seconds, "count_seconds": baseline,
                 "cold": cold, "warm": warm, "after_new_response": refreshed}
-    finally:
-        if cleanup:
-            cleanup()
 
 
 def _fresh_pg(admin_url: str, keep: str | None = None):

@@ -28,13 +28,12 @@ import json
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.dashboard_speed import _fresh_pg, _make_app, _stored, fill  # noqa: E402
+from benchmarks.dashboard_speed import _stored, bench_app, fill  # noqa: E402
 
 GOAL_RATIO = 1.5
 GOAL_MB = 100.0
@@ -87,12 +86,7 @@ def child(url: str, *, frame: bool = False) -> dict:
 
 
 def run(args: argparse.Namespace) -> dict:
-    data_dir = args.keep or tempfile.mkdtemp(prefix="sipas-bench-")
-    url, cleanup = args.database_url, None
-    if url and url.startswith("postgresql"):
-        url, cleanup = _fresh_pg(url, keep=args.keep)
-    try:
-        app = _make_app(url, data_dir)
+    with bench_app(args) as (app, _):
         if _stored(app) == 0:
             fill(app, args.responses)
         with app.app_context():
@@ -110,9 +104,6 @@ def run(args: argparse.Namespace) -> dict:
         if args.frame:
             result["frame"] = child(url, frame=True)
         return result
-    finally:
-        if cleanup:
-            cleanup()
 
 
 def report(result: dict) -> tuple[str, bool]:
