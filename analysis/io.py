@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import io
 import os
 from collections.abc import Iterable
@@ -217,14 +218,40 @@ def read_responses(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes)
         frame = pd.read_excel(io.BytesIO(data), sheet_name=sheet, dtype=object,
                               engine="openpyxl")
     else:
-        frame = pd.read_csv(
-            io.BytesIO(data), encoding="utf-8-sig", dtype=str, keep_default_na=False,
-            na_values=[""],
-        )
+        frame = _read_csv(data)
         if b"'" in data:  # undo the export's quote before text such as "=1" (safe_text.py)
             frame = restore_frame(frame)
     frame.columns = [str(c).strip() for c in frame.columns]
     return _normalise(frame)
+
+
+def _read_csv(data: bytes) -> pd.DataFrame:
+    """The CSV with the answer columns of every known questionnaire parsed as numbers by
+    pandas' C parser (the bulk of an export), every other column as text. A value an answer
+    column cannot hold ("5a", " ") sends the whole file through the text path, whose checks
+    name the cell."""
+    options: dict[str, Any] = dict(encoding="utf-8-sig", keep_default_na=False, na_values=[""])
+    header = pd.read_csv(io.BytesIO(data), nrows=0, **options).columns
+    answers = _known_answer_columns()
+    dtypes = {name: ("float64" if str(name).strip() in answers else str) for name in header}
+    try:
+        frame = pd.read_csv(io.BytesIO(data), dtype=dtypes, **options)
+    except (ValueError, TypeError):
+        return pd.read_csv(io.BytesIO(data), dtype=str, **options)
+    for name, kind in dtypes.items():  # whole and complete: int64, as the text path gives
+        values = frame[name].to_numpy() if kind == "float64" else None
+        if values is not None and not np.isnan(values).any() and (values == np.floor(values)).all():
+            frame[name] = values.astype(np.int64)
+    return frame
+
+
+@functools.lru_cache(maxsize=1)
+def _known_answer_columns() -> frozenset[str]:
+    columns: set[str] = set()
+    for key in questionnaires.available():
+        with contextlib.suppress(ValueError, LookupError):
+            columns.update(questionnaires.load(*key).answer_columns)
+    return frozenset(columns)
 
 
 # -- database -------------------------------------------------------------------------------

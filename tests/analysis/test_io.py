@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 import questionnaires
-from analysis import EXPORT_COLUMNS, analyze, load_database, load_issuance, read_responses
+from analysis import EXPORT_COLUMNS, analyze, answer_codes, load_database, load_issuance, read_responses
 
 CSV = (
     "response_id,questionnaire,questionnaire_version,unit,procedure,channel,submitted_on,"
@@ -206,3 +206,24 @@ def test_columns_are_numbers_when_every_value_is_one(values, expected, dtype):
         assert out.tolist() == expected
     else:
         np.testing.assert_array_equal(out.to_numpy(dtype=np.float64), np.asarray(expected, dtype=np.float64))
+
+
+def test_answer_columns_read_by_the_c_parser_equal_the_text_path():
+    """Answer columns are parsed as numbers by pandas' C parser; the frame is the one the
+    all-text path gives, and a value that is not a number falls back to it (and its message)."""
+    import io as _io
+
+    from analysis.io import _normalise
+
+    text = ("\ufeffresponse_id,unit,submitted_on,TC1,TC2,HL,weight,cluster\n"
+            "a1,VP,2024-03-01,5,,4,1.5,007\n"
+            "a2,LS,2024-03-02,3,2,,2,008\n")
+    fast = read_responses(text.encode("utf-8"))
+    slow = _normalise(pd.read_csv(_io.BytesIO(text.encode("utf-8")), encoding="utf-8-sig", dtype=str,
+                                  keep_default_na=False, na_values=[""]))
+    pd.testing.assert_frame_equal(fast, slow)
+    assert fast["TC1"].dtype == "int64" and fast["TC2"].dtype == "float64"
+    bad = read_responses(text.replace("a2,LS,2024-03-02,3", "a2,LS,2024-03-02,5a").encode("utf-8"))
+    assert bad["TC1"].tolist() == ["5", "5a"]  # text: analyze then names the cell (test_indices.py)
+    with pytest.raises(ValueError, match="TC1: value .5a. is not on the answer scale"):
+        answer_codes(bad["TC1"], 5, "TC1")
