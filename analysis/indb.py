@@ -113,7 +113,7 @@ class SqlSource(Source):
         j = "CROSS JOIN" if conn.dialect.name == "sqlite" else "JOIN"
         self.answers = (f" FROM responses r {j} questionnaire_versions qv ON qv.id = r.questionnaire_version_id"
                         f" {j} {cells} {j} answers a ON a.response_id = r.id")
-        self.coef_join = f" {j} sipas_coef c ON c.gid = m.gid AND c.item = a.item"
+        self.join_word = j
         self.where = where
         self.params = params
         self.bind = bind
@@ -162,12 +162,9 @@ class SqlSource(Source):
     def composites(self, specs: Sequence[CompositeSpec], props: dict[str, PropArrays]) -> list[CompositeStats]:
         criteria = {c.code: c for c in self.questionnaire.criteria}
         J = len(specs)
-        coef = sa.Table(
-            "sipas_coef", sa.MetaData(), sa.Column("gid", sa.BigInteger), sa.Column("item", _TEXT),
-            sa.Column("sat", sa.Integer),
-            *(sa.Column(f"{kind}{j}", sa.Float) for kind in ("s", "u") for j in range(J)),
-            *(sa.Column(f"m{j}", sa.Integer) for j in range(J)), prefixes=["TEMPORARY"])
-        _create_temporary(self.conn, coef)
+        columns_of = {"gid": sa.BigInteger(), "item": _TEXT, "sat": sa.Integer(),
+                      **{f"{kind}{j}": sa.Float() for kind in ("s", "u") for j in range(J)},
+                      **{f"m{j}": sa.Integer() for j in range(J)}}
         records = []
         for code, c in criteria.items():
             pr = props[code]
@@ -187,9 +184,7 @@ class SqlSource(Source):
             for g in np.flatnonzero(pr.n > 0).tolist():
                 records.append({"gid": g, "item": code, "sat": first_sat, **member,
                                 **{name: float(v[g]) for name, v in columns.items()}})
-        if records:
-            self.conn.execute(coef.insert(), records)
-        _analyze_temporary(self.conn, coef)
+        coef = _small_table(self.conn, "sipas_coef", "c", columns_of, records, self.params)
         inner = ", ".join(
             f"SUM(CASE WHEN a.value >= c.sat THEN c.s{j} ELSE c.u{j} END) AS z{j}, MAX(c.m{j}) AS n{j}"
             for j in range(J))
@@ -198,28 +193,41 @@ class SqlSource(Source):
         per_response = "r.id, m.gid" if self.overlapping else "r.id"
         gid = "m.gid" if self.overlapping else "MIN(m.gid)"
         rows = self._sql(
-            f"SELECT t.gid, {outer} FROM (SELECT {gid} AS gid, {inner}" + self.answers + self.coef_join
+            f"SELECT t.gid, {outer} FROM (SELECT {gid} AS gid, {inner}" + self.answers
+            + f" {self.join_word} {coef} ON c.gid = m.gid AND c.item = a.item"
             + self.where + f" GROUP BY {per_response}) t GROUP BY t.gid").all()
         sums = np.zeros((3 * J, self.G))
         for row in rows:
             sums[:, int(row[0])] = [float(v or 0) for v in row[1:]]
-        coef.drop(self.conn)
         return [CompositeStats(self.bound.variance_from_sums(sums[3 * j], sums[3 * j + 1]),
                                np.rint(sums[3 * j + 2]).astype(np.int64)) for j in range(J)]
 
 
-def _create_temporary(conn: sa.Connection, table: sa.Table) -> None:
-    """Create a temporary table afresh: a pooled SQLite connection keeps one that an
-    interrupted analysis left (pysqlite runs DDL outside the transaction)."""
-    conn.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
-    table.create(conn)
+_PG_ARRAY = {sa.BigInteger: "bigint", sa.Integer: "integer", sa.String: "text", sa.Float: "double precision"}
 
 
-def _analyze_temporary(conn: sa.Connection, table: sa.Table) -> None:
-    """PostgreSQL plans with a table's statistics, and a temporary table has none until it
-    is analysed (without them it guessed a few rows and spilled millions of answers to disk)."""
+def _small_table(conn: sa.Connection, name: str, alias: str, columns: dict[str, Any],
+                 records: list[dict[str, Any]], params: dict[str, Any]) -> str:
+    """A small table of ``records`` the analysis joins, as a FROM item named ``alias``.
+
+    PostgreSQL: ``unnest`` of bound arrays, one per column — no temporary table, so the
+    query stays parallel-safe (a temporary table keeps it in one process) and a
+    distributed PostgreSQL can ship it with the query. SQLite: a temporary table created
+    afresh (a pooled connection keeps one that an interrupted analysis left; pysqlite runs
+    DDL outside the transaction), dropped with the connection's next analysis."""
     if conn.dialect.name == "postgresql":
-        conn.execute(sa.text(f"ANALYZE {table.name}"))
+        arrays = []
+        for column, kind in columns.items():
+            params[f"{name}_{column}"] = [r[column] for r in records]
+            arrays.append(f"CAST(:{name}_{column} AS {_PG_ARRAY[type(kind)]}[])")
+        return f"unnest({', '.join(arrays)}) AS {alias}({', '.join(columns)})"
+    table = sa.Table(name, sa.MetaData(), *(sa.Column(c, kind) for c, kind in columns.items()),
+                     prefixes=["TEMPORARY"])
+    conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+    table.create(conn)
+    if records:
+        conn.execute(table.insert(), records)
+    return f"{name} {alias}"
 
 
 def _items(q: Questionnaire) -> dict[str, Any]:
@@ -280,10 +288,13 @@ def analyze_database(
     engine = _engine(url)
     with engine.connect() as conn, conn.begin() as transaction:
         if conn.dialect.name == "postgresql":
-            # Per-response sums hash in the server's memory rather than sort on its disk
-            # (the setting ends with this read-only transaction).
+            # The planner cannot estimate a join on the half-month expression and guessed a
+            # few hundred rows where a million come: it then looked answers up one response
+            # at a time or sorted them on disk. Hash joins and hash aggregates in memory are
+            # right for every size here (the settings end with this read-only transaction).
             conn.execute(sa.text(f"SET LOCAL work_mem = '{_WORK_MEM}'"))
             conn.execute(sa.text("SET LOCAL enable_nestloop = off"))
+            conn.execute(sa.text("SET LOCAL enable_sort = off"))
         where, params, bind = _selection(conn, qid, version, date_from, date_to, units, descendants,
                                          equal, not_blank)
         q = qobj or _newest_answered(conn, where, params, bind, qid)
@@ -292,12 +303,11 @@ def analyze_database(
         cells, raw = _cells(conn, by_t, period, where, params, bind, counted)
         grouping = group_rows(cells, by_t, period, None, None)
         src = SqlSource(conn, q, n_rows=int(cells["_n"].sum()), G=grouping.G,
-                        cells=_cell_map(conn, cells, raw, grouping, period),
+                        cells=_cell_map(conn, cells, raw, grouping, period, params),
                         where=where, params=params, bind=bind, method=method,
                         confidence=confidence, overlapping=period == "par", counted=counted)
         groups = estimate(q, src, small_n=int(small_n), max_width=float(max_width),
                           grouping=grouping)
-        conn.execute(sa.text("DROP TABLE IF EXISTS sipas_cells"))
         transaction.rollback()
     return AnalysisResult(
         questionnaire=q, confidence=confidence, ci_method=method, weight=None, strata=None,
@@ -378,24 +388,18 @@ def _cells(conn: sa.Connection, by: tuple[str, ...], period: str | None, where: 
 
 
 def _cell_map(conn: sa.Connection, cells: pd.DataFrame, raw: list[str], grouping: Any,
-              period: str | None) -> str:
-    """A temporary table from (raw keys, half-month) to group id, and what joins it (``m``)."""
+              period: str | None, params: dict[str, Any]) -> str:
+    """A small table from (raw keys, half-month) to group id, and what joins it (``m``)."""
     if not raw and period is None:
         return "(SELECT 0 AS gid) m ON 1 = 1"
     by_raw = {k.raw: k.sql_type for k in _KEYS.values()}
-    table = sa.Table(
-        "sipas_cells", sa.MetaData(),
-        *(sa.Column(f"k{i}", by_raw[e]) for i, e in enumerate(raw)),
-        sa.Column("cell", sa.Integer), sa.Column("gid", sa.BigInteger), prefixes=["TEMPORARY"])
-    _create_temporary(conn, table)
+    columns = {**{f"k{i}": by_raw[e] for i, e in enumerate(raw)}, "cell": sa.Integer(), "gid": sa.BigInteger()}
     positions = np.arange(len(cells)) if grouping.rows is None else grouping.rows
     raws, days = cells["_raw"].tolist(), cells["_cell"].tolist()
     records = [{**{f"k{i}": raws[p][i] for i in range(len(raw))}, "cell": days[p], "gid": int(g)}
                for p, g in zip(positions.tolist(), grouping.gid.tolist(), strict=True)]
-    if records:
-        conn.execute(table.insert(), records)
-    _analyze_temporary(conn, table)
+    table = _small_table(conn, "sipas_cells", "m", columns, records, params)
     on = [f"m.k{i} = {e}" for i, e in enumerate(raw)]
     if period is not None:
         on.append(f"m.cell = {_half_month(conn.dialect.name)}")
-    return "sipas_cells m ON " + " AND ".join(on)
+    return f"{table} ON " + " AND ".join(on)
