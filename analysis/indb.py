@@ -7,7 +7,7 @@ the database"):
 0. *cells*: responses counted per group key and half-month (``GROUP BY``); the half-months
    are the finest grain of every period kind (a PAR window runs from the 15th), so the
    groups, their order and their keys come from the same :func:`analysis.periods.group_rows`
-   as the in-memory path, applied to these few rows. A temporary table maps each cell to
+   as the in-memory path, applied to these few rows. A small table maps each cell to
    its group(s).
 1. *levels*: answers counted per (group, item, level) — criteria, the general question and
    the expectations: counts, distributions, proportions, means and their variances.
@@ -15,9 +15,10 @@ the database"):
    and the overall index, z_i = Σ_k a_gk (y_ik − p_gk)/n_gk, summed per response and then
    per group as Σz and Σz²: the linearised variance of every composite (every respondent
    its own PSU, one stratum, as in the in-memory path without a design). The coefficients
-   a_gk/n_gk travel in a second temporary table of groups × criteria rows.
+   a_gk/n_gk travel in a second small table of groups × criteria rows.
 
-Both joins are on integer keys and small temporary tables; every aggregate is a plain
+Both joins are on integer keys and small tables (arrays bound to the statement on
+PostgreSQL, temporary tables on SQLite); every aggregate is a plain
 ``COUNT``/``SUM``/``MAX`` that a distributed PostgreSQL pushes down to its shards
 (docs/deploy.md). No Flask; plain SQLAlchemy.
 """
