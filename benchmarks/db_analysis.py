@@ -42,10 +42,10 @@ GOAL_MB = 100.0
 def baseline_seconds(url: str, repeat: int) -> float:
     import sqlalchemy as sa
 
-    from analysis.indb import _half_month
+    from analysis.dbcells import half_month
 
     engine = sa.create_engine(url)
-    quarter = f"(({_half_month(engine.dialect.name)}) / 6)"
+    quarter = f"(({half_month(engine.dialect.name)}) / 6)"
     sql = sa.text(
         f"SELECT r.unit_id, {quarter}, a.item, COUNT(*), SUM(CASE WHEN a.value >= 4 THEN 1 ELSE 0 END)"
         " FROM answers a JOIN responses r ON r.id = a.response_id"
