@@ -183,3 +183,18 @@ def test_levels_are_counted_from_answer_counts_when_the_keys_allow(seeded, optio
     reads_counts = [s for s in statements if "answer_counts" in s]
     assert len(reads_answers) == (1 if counted else 2)
     assert bool(reads_counts) == counted
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13, 14])
+def test_random_data_and_groupings_agree(app, seed):
+    """Property test: small random data (some groups with one respondent or none satisfied)
+    and a grouping drawn at random; every number of the JSON agrees to 1e-9."""
+    rng = random.Random(seed)
+    url = seed_random(app, rng.choice([3, 40, 150]), seed=seed)
+    options = {"by": rng.sample(["unit", "procedure", "channel", "same_day", "gender"], rng.randint(0, 2)),
+               "period": rng.choice([None, "month", "quarter", "par", "year"]),
+               "ci_method": rng.choice(["wilson", "jeffreys", "clopper-pearson", "agresti-coull", "wald"]),
+               "small_n": rng.choice([0, 30])}
+    frame = analysis.load_database(url, questionnaire="sipas-2023")
+    assert_same(analyze_database(url, "sipas-2023", **options).to_json(),
+                analysis.analyze(frame, Q, **options).to_json())
