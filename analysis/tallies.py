@@ -59,11 +59,11 @@ def count_rows(codes: dict[str, np.ndarray], scales: dict[str, Any], gid: np.nda
         levels = {k: np.bincount(gid * (scales[k].max + 1) + c, minlength=G * (scales[k].max + 1))
                   .reshape(G, scales[k].max + 1) for k, c in codes.items()}
     criteria = tuple(c.code for c in q.criteria)
-    states = {}  # 0 blank, 1 answered and not satisfied, 2 satisfied
+    states = {}  # 0 blank, 1 answered and not satisfied, 2 satisfied (small ints: a million rows each)
     for k in criteria:
-        table = np.where(np.isin(np.arange(scales[k].max + 1), list(scales[k].satisfied)), 2, 1)
+        table = np.where(np.isin(np.arange(scales[k].max + 1), list(scales[k].satisfied)), 2, 1).astype(np.int16)
         table[0] = 0
-        states[k] = table[codes[k]].astype(np.int64)
+        states[k] = table[codes[k]]
     return Tallies(levels, _gram(states, criteria, gid, G), criteria, _answered(codes, q, gid, G), n_rows)
 
 
@@ -74,7 +74,7 @@ def _gram(states: dict[str, np.ndarray], criteria: tuple[str, ...], gid: np.ndar
     small matrix products with the blocks' one-hot digit matrices turn the joint counts
     into the counts of every pair of criteria."""
     blocks = [criteria[i:i + _BLOCK] for i in range(0, len(criteria), _BLOCK)]
-    packed = [sum(states[k] * 3 ** j for j, k in enumerate(block)) for block in blocks]
+    packed = [sum(states[k] * np.int16(3 ** j) for j, k in enumerate(block)) for block in blocks]
     digits = [_digits(len(block)) for block in blocks]
     # Rows 3j+1 and 3j+2 of a block's pair counts ("not satisfied", "satisfied" of its j-th
     # criterion) go to columns 2i and 2i+1 of the Gram matrix, i the criterion's position.
@@ -83,12 +83,13 @@ def _gram(states: dict[str, np.ndarray], criteria: tuple[str, ...], gid: np.ndar
     gram = np.zeros((G, 2 * len(criteria), 2 * len(criteria)), dtype=np.int64)
     for x, block_a in enumerate(blocks):
         size_a = 3 ** len(block_a)
-        joint = np.bincount(gid * size_a + packed[x], minlength=G * size_a).reshape(G, size_a).astype(np.float64)
+        base = gid * size_a + packed[x]  # group and block x's joint state, reused for every pair
+        joint = np.bincount(base, minlength=G * size_a).reshape(G, size_a).astype(np.float64)
         within = np.einsum("gc,cx,cy->gxy", joint, digits[x], digits[x])
         gram[:, place[x][:, None], place[x][None, :]] = np.rint(within[:, pick[x]][:, :, pick[x]])
         for y in range(x + 1, len(blocks)):
             size_b = 3 ** len(blocks[y])
-            joint = np.bincount((gid * size_a + packed[x]) * size_b + packed[y], minlength=G * size_a * size_b)
+            joint = np.bincount(base * size_b + packed[y], minlength=G * size_a * size_b)
             cross = digits[x].T @ joint.reshape(G, size_a, size_b).astype(np.float64) @ digits[y]
             counts = np.rint(cross[:, pick[x]][:, :, pick[y]])
             gram[:, place[x][:, None], place[y][None, :]] = counts
