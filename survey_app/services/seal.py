@@ -38,8 +38,9 @@ ACTION = "database.seal"
 _LOCK_KEY = zlib.crc32(b"sipas seal")  # PostgreSQL advisory lock: one host at a time
 
 # PostgreSQL: each table with the index whose order carries no time.
+# answer_counts: its newest row versions are the cells the newest response counted in.
 _CLUSTER = (("responses", "pk_responses"), ("answers", "pk_answers"), ("comments", "pk_comments"),
-            ("survey_codes", "pk_survey_codes"))
+            ("survey_codes", "pk_survey_codes"), ("answer_counts", "pk_answer_counts"))
 
 
 @dataclass(frozen=True)
