@@ -103,7 +103,7 @@ def _read_input(
         return analysis.read_responses(path)
     except (ValueError, UnicodeDecodeError, OSError) as exc:
         raise click.ClickException(f"{path}: cannot be read as a response export ({exc})") from None
-    except Exception as exc:  # pandas/openpyxl parser errors have many classes
+    except Exception as exc:  # pandas/calamine parser errors have many classes
         raise click.ClickException(f"{path}: cannot be read as a response export ({exc})") from None
 
 

@@ -52,29 +52,29 @@ class Tallies:
 
 
 def count_rows(codes: dict[str, np.ndarray], scales: dict[str, Any], gid: np.ndarray, G: int,
-               q: Questionnaire, n_rows: int, *, levels: dict[str, np.ndarray] | None = None) -> Tallies:
+               q: Questionnaire, n_rows: int, *, levels: dict[str, np.ndarray]) -> Tallies:
     """The tallies of analysed rows: ``codes[k]`` the answer level of each row (0 blank),
-    ``gid`` its group; ``levels``, the level counts when they are already known."""
-    if levels is None:
-        levels = {k: np.bincount(gid * (scales[k].max + 1) + c, minlength=G * (scales[k].max + 1))
-                  .reshape(G, scales[k].max + 1) for k, c in codes.items()}
+    ``gid`` its group, ``levels`` the level counts the analysis already made."""
     criteria = tuple(c.code for c in q.criteria)
-    states = {}  # 0 blank, 1 answered and not satisfied, 2 satisfied (small ints: a million rows each)
+    states = {}  # per level: 0 blank, 1 answered and not satisfied, 2 satisfied
     for k in criteria:
         table = np.where(np.isin(np.arange(scales[k].max + 1), list(scales[k].satisfied)), 2, 1).astype(np.int16)
         table[0] = 0
-        states[k] = table[codes[k]]
-    return Tallies(levels, _gram(states, criteria, gid, G), criteria, _answered(codes, q, gid, G), n_rows)
+        states[k] = table
+    return Tallies(levels, _gram(codes, states, criteria, gid, G), criteria, _answered(codes, q, gid, G), n_rows)
 
 
-def _gram(states: dict[str, np.ndarray], criteria: tuple[str, ...], gid: np.ndarray, G: int) -> np.ndarray:
-    """Σ x xᵀ per group from the 3-state codes of the criteria. The states of up to four
+def _gram(codes: dict[str, np.ndarray], states: dict[str, np.ndarray], criteria: tuple[str, ...],
+          gid: np.ndarray, G: int) -> np.ndarray:
+    """Σ x xᵀ per group from the criteria's answer levels and each level's state
+    (``states[k][level]``: 0 blank, 1 not satisfied, 2 satisfied). The states of up to four
     criteria are packed in one number (3⁴ = 81 values), so one bincount per pair of blocks
     (15 for 19 criteria, not 171 for pairs of criteria) counts every joint state, and two
     small matrix products with the blocks' one-hot digit matrices turn the joint counts
     into the counts of every pair of criteria."""
     blocks = [criteria[i:i + _BLOCK] for i in range(0, len(criteria), _BLOCK)]
-    packed = [sum(states[k] * np.int16(3 ** j) for j, k in enumerate(block)) for block in blocks]
+    # A block's packed state, one gather per criterion (its state table times 3^j).
+    packed = [sum((states[k] * np.int16(3 ** j))[codes[k]] for j, k in enumerate(block)) for block in blocks]
     digits = [_digits(len(block)) for block in blocks]
     # Rows 3j+1 and 3j+2 of a block's pair counts ("not satisfied", "satisfied" of its j-th
     # criterion) go to columns 2i and 2i+1 of the Gram matrix, i the criterion's position.
