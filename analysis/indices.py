@@ -372,8 +372,10 @@ def analyze(
         if q.general is not None:
             scales[q.general.code] = q.general.scale
         scales.update({e.code: e.scale for e in q.expectations})
+        answered = {e.code: np.array([g.elements[e.code].n for g in groups], dtype=np.int64) for e in q.elements}
+        answered["__overall__"] = np.array([g.overall.n for g in groups], dtype=np.int64)
         _tallies.append(count_rows(src.codes, {k: scales[k] for k in src.codes}, grouping.gid, grouping.G, q,
-                                   len(df), levels=src.level_counts))
+                                   len(df), levels=src.level_counts, answered=answered))
     return AnalysisResult(
         questionnaire=q, confidence=confidence,
         ci_method="korn-graubard" if design.is_design else method,

@@ -52,16 +52,18 @@ class Tallies:
 
 
 def count_rows(codes: dict[str, np.ndarray], scales: dict[str, Any], gid: np.ndarray, G: int,
-               q: Questionnaire, n_rows: int, *, levels: dict[str, np.ndarray]) -> Tallies:
+               q: Questionnaire, n_rows: int, *, levels: dict[str, np.ndarray],
+               answered: dict[str, np.ndarray]) -> Tallies:
     """The tallies of analysed rows: ``codes[k]`` the answer level of each row (0 blank),
-    ``gid`` its group, ``levels`` the level counts the analysis already made."""
+    ``gid`` its group; ``levels`` and ``answered`` (respondents per group answering at least
+    one criterion of each element, and of all: "__overall__") as the analysis counted them."""
     criteria = tuple(c.code for c in q.criteria)
     states = {}  # per level: 0 blank, 1 answered and not satisfied, 2 satisfied
     for k in criteria:
         table = np.where(np.isin(np.arange(scales[k].max + 1), list(scales[k].satisfied)), 2, 1).astype(np.int16)
         table[0] = 0
         states[k] = table
-    return Tallies(levels, _gram(codes, states, criteria, gid, G), criteria, _answered(codes, q, gid, G), n_rows)
+    return Tallies(levels, _gram(codes, states, criteria, gid, G), criteria, answered, n_rows)
 
 
 def _gram(codes: dict[str, np.ndarray], states: dict[str, np.ndarray], criteria: tuple[str, ...],
@@ -109,20 +111,6 @@ def _digits(size: int) -> np.ndarray:
 
 #: Criteria packed per bincount (3⁴ states each; a pair of blocks has 6,561 joint states per group).
 _BLOCK = 4
-
-
-def _answered(codes: dict[str, np.ndarray], q: Questionnaire, gid: np.ndarray, G: int) -> dict[str, np.ndarray]:
-    """Respondents per group answering at least one criterion of each element, and of all."""
-    answered = {}
-    any_all = np.zeros(len(gid), dtype=bool)
-    for e in q.elements:
-        any_e = np.zeros(len(gid), dtype=bool)
-        for c in e.criteria:
-            any_e |= codes[c.code] > 0
-        answered[e.code] = np.bincount(gid, weights=any_e, minlength=G).round().astype(np.int64)
-        any_all |= any_e
-    answered["__overall__"] = np.bincount(gid, weights=any_all, minlength=G).round().astype(np.int64)
-    return answered
 
 
 class TallySource(Source):
