@@ -286,6 +286,9 @@ def analyze_command(database_url: Callable[[], str]) -> click.Command:
                 max_width: float, fmt: str | None, output: str | None) -> None:
         """Indices with confidence intervals from INPUT (a CSV/XLSX response export) or --db.
 
+        With --db the database counts (no answer is read into memory); a design (--weight,
+        --strata, --cluster), --bootstrap or --compare units read the responses instead.
+
         \b
         Examples:
           sipas analyze responses.csv --by unit --period quarter
