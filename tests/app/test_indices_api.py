@@ -88,3 +88,22 @@ def test_a_bootstrap_too_large_for_a_web_request_is_refused(data, client, auth, 
     error = refused.get_json()["error"]
     assert error["field"] == "bootstrap" and "sipas analyze --bootstrap" in error["message"]
     assert client.get("/api/v1/indices?bootstrap=50&seed=1").status_code == 200
+
+
+def test_analyze_db_reads_no_answer_rows_unless_it_needs_them(data, runner, monkeypatch):
+    """`sipas analyze --db` counts in the database; only a design, the bootstrap or units
+    against the rest load the responses (analysis.load_database)."""
+    import analysis
+
+    loads: list[object] = []
+    real = analysis.load_database
+
+    def recording(*args, **kwargs):
+        loads.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(analysis, "load_database", recording)
+    assert cli_json(runner, "--by", "unit", "--period", "quarter")["groups"]
+    assert loads == []
+    cli_json(runner, "--compare", "units")
+    assert len(loads) == 1
