@@ -99,8 +99,8 @@ def small_table(conn: sa.Connection, name: str, alias: str, columns: dict[str, A
     return f"{name} {alias}"
 
 
-FILTERS = ("procedure", "channel", "same_day", "respondent_type", "feedback_given", "gender", "age_group",
-            "ethnicity", "education", "occupation", "residence")
+#: The columns of a response that select it (its unit and questionnaire have their own options).
+FILTERS = tuple(name for name in KEYS if name not in ("unit", "questionnaire", "questionnaire_version"))
 
 
 def selection(conn: sa.Connection, qid: str | None, version: int | None, date_from: Any, date_to: Any,
@@ -126,6 +126,11 @@ def selection(conn: sa.Connection, qid: str | None, version: int | None, date_fr
             raise ValueError(f"not_blank: responses cannot be selected by '{column}' in the database")
         clauses.append(f"r.{'procedure_id' if column == 'procedure' else column} IS NOT NULL")
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params, bind
+
+
+def where_also(where: str, clause: str) -> str:
+    """``where`` (a WHERE clause or "") with ``clause`` added."""
+    return f"{where} AND {clause}" if where else f" WHERE {clause}"
 
 
 def newest_answered(conn: sa.Connection, where: str, params: dict[str, Any], bind: list[Any],
@@ -154,10 +159,9 @@ def count_cells(conn: sa.Connection, by: tuple[str, ...], period: str | None, wh
         " LEFT JOIN procedures p ON p.id = r.procedure_id" if "procedure" in by else "")
     keys = [*(f"{e} AS k{i}" for i, e in enumerate(raw)), *(f"{e} AS l{i}" for i, e in enumerate(labels))]
     group = [*raw, *labels, *([cell] if period is not None else [])]
+    source = FROM_COUNTS + joins + where_also(where, "r.item = ''") if counted else FROM_RESPONSES + joins + where
     rows = conn.execute(sa.text(
-        f"SELECT {', '.join([*keys, f'{cell} AS cell', 'SUM(r.n)' if counted else 'COUNT(*)'])}"
-        + (FROM_COUNTS if counted else FROM_RESPONSES) + joins + where
-        + ((" AND" if where else " WHERE") + " r.item = ''" if counted else "")
+        f"SELECT {', '.join([*keys, f'{cell} AS cell', 'SUM(r.n)' if counted else 'COUNT(*)'])}" + source
         + (f" GROUP BY {', '.join(group)}" if group else "")).bindparams(*bind), params).all()
     rows = [r for r in rows if r[-1]]  # no GROUP BY: one row, counting 0 when nothing is selected
     width = len(raw)

@@ -3,11 +3,12 @@
 An analysis reads its data through a *source* (:class:`Source`): per group and answer
 level, counts and weight sums of each question; the variance of a criterion's linearised
 influence values; and, for composites, the variance of Σ_k a_gk·z_ik over every respondent,
-its answered count, df and deff. Two sources exist: the rows of a frame in memory
-(:class:`analysis.indices.RowSource`) and aggregates computed by the database
-(:class:`analysis.indb.SqlSource`). Everything here — proportions, Wilson or
+its answered count, df and deff. Three sources exist: the rows of a frame in memory
+(:class:`analysis.indices.RowSource`), aggregates computed by the database
+(:class:`analysis.indb.SqlSource`) and additive tallies (:class:`analysis.tallies.TallySource`);
+the last two share :class:`CountSource`. Everything here — proportions, Wilson or
 Korn–Graubard intervals, mean scores, available-case composites, logit intervals — is the
-one implementation both use, so both give the same numbers.
+one implementation they use, so they give the same numbers.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 
 from questionnaires import Questionnaire
 
-from .design import korn_graubard_ci
+from .design import SurveyDesign, korn_graubard_ci
 from .intervals import critical_value, logit_ci, normal_ci, proportion_ci_array
 from .results import GroupResult, PropArrays, assemble_groups
 
@@ -136,6 +137,46 @@ class Source:
         se = np.sqrt(var)
         low, high = normal_ci(m, se, self.q(df))
         return m, se, np.clip(low, 1, top), np.clip(high, 1, top)
+
+
+def question_scales(q: Questionnaire) -> dict[str, Any]:
+    """The scale of every question an analysis counts: criteria, the general question and
+    the expectations."""
+    scales = {c.code: c.scale for c in q.criteria}
+    if q.general is not None:
+        scales[q.general.code] = q.general.scale
+    scales.update({e.code: e.scale for e in q.expectations})
+    return scales
+
+
+def state_influence(pr: PropArrays) -> tuple[np.ndarray, np.ndarray]:
+    """Per group, the influence value per unit weight of an answer that is not satisfied and
+    of one that is (every level of a state has the same one)."""
+    levels = np.arange(len(pr.sat))
+    return pr.lut[:, levels[1:][~pr.sat[1:]][0]], pr.lut[:, levels[pr.sat][0]]
+
+
+class CountSource(Source):
+    """A source whose level counts per group are given (``self.levels``, set by the
+    subclass), without a design: every respondent its own PSU in one stratum of
+    ``n_rows`` — the variances of proportions and means then follow from the counts."""
+
+    levels: dict[str, np.ndarray]
+
+    def __init__(self, *, n_rows: int, G: int, method: str, confidence: float) -> None:
+        super().__init__(G=G, is_design=False, weighted=False, method=method, confidence=confidence)
+        self.bound = SurveyDesign(n_rows).bind(None, np.zeros(0, dtype=np.int64), self.G)
+
+    def has(self, code: str) -> bool:
+        return code in self.levels
+
+    def counts(self, code: str, top: int) -> Counted:
+        cnt = self.levels[code]
+        wc = cnt.astype(np.float64)
+        return cnt, wc, wc
+
+    def level_variance(self, code: str, top: int, counted: Counted, lut: np.ndarray) -> np.ndarray:
+        return self.bound.variance_from_counts(counted[1], counted[2], lut)
 
 
 def composite_specs(q: Questionnaire, props: dict[str, PropArrays],

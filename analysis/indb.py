@@ -48,25 +48,26 @@ from .dbcells import (
     newest_answered,
     selection,
     small_table,
+    where_also,
 )
-from .design import SurveyDesign
-from .estimator import CompositeSpec, CompositeStats, Counted, Source, estimate
+from .estimator import CompositeSpec, CompositeStats, CountSource, estimate, question_scales, state_influence
+from .indices import check_options
 from .intervals import check_confidence, normalize_ci_method
 from .io import _engine, _split_questionnaire, resolve_questionnaire
-from .periods import check_kind, group_rows, to_date
+from .periods import group_rows
 from .results import AnalysisResult, PropArrays
 
 #: PostgreSQL work_mem for the analysis's transaction: the per-response sums of a million
 #: responses hash in about 150 MB.
 _WORK_MEM = "256MB"
 
-class SqlSource(Source):
+class SqlSource(CountSource):
     """Sufficient statistics computed by the database (no design: simple random sample)."""
 
     def __init__(self, conn: sa.Connection, q: Questionnaire, *, n_rows: int, G: int, cells: str,
                  where: str, params: dict[str, Any], bind: list[Any], method: str,
                  confidence: float, overlapping: bool, counted: bool) -> None:
-        super().__init__(G=G, is_design=False, weighted=False, method=method, confidence=confidence)
+        super().__init__(n_rows=n_rows, G=G, method=method, confidence=confidence)
         self.conn = conn
         self.questionnaire = q
         # Responses, their group cell and their answers. SQLite keeps the order written with
@@ -83,44 +84,27 @@ class SqlSource(Source):
         self.overlapping = overlapping
         self.counted = counted  # levels from answer_counts
         self.cells = cells
-        # One stratum of n_rows PSUs (every response its own): the variance formula of
-        # analysis.design, bound once.
-        self.bound = SurveyDesign(n_rows).bind(None, np.zeros(0, dtype=np.int64), G)
-        self.items = _items(q)
-        self._levels = self._count_levels()
+        self.levels = self._count_levels()
 
     def _sql(self, text: str) -> Any:
         binds = [*self.bind, *([sa.bindparam("items", expanding=True)] if ":items" in text else [])]
         return self.conn.execute(sa.text(text).bindparams(*binds), self.params)
 
     def _count_levels(self) -> dict[str, np.ndarray]:
-        tops = {code: scale.max for code, scale in self.items.items()}
+        tops = {code: scale.max for code, scale in question_scales(self.questionnaire).items()}
         counts = {code: np.zeros((self.G, top + 1), dtype=np.int64) for code, top in tops.items()}
         self.params["items"] = list(tops)
         if self.counted:
             levels = ("SELECT m.gid, r.item, r.value, SUM(r.n)" + FROM_COUNTS + f" JOIN {self.cells}"
-                      + self.where + (" AND" if self.where else " WHERE") + " r.item IN :items"
-                      " GROUP BY m.gid, r.item, r.value")
+                      + where_also(self.where, "r.item IN :items") + " GROUP BY m.gid, r.item, r.value")
         else:
-            levels = ("SELECT m.gid, a.item, a.value, COUNT(*)" + self.answers + self.where
-                      + (" AND" if self.where else " WHERE") + " a.item IN :items"
-                      " GROUP BY m.gid, a.item, a.value")
+            levels = ("SELECT m.gid, a.item, a.value, COUNT(*)" + self.answers
+                      + where_also(self.where, "a.item IN :items") + " GROUP BY m.gid, a.item, a.value")
         rows = self._sql(levels).all()
         for gid, item, value, n in rows:
             if 1 <= int(value) <= tops[item]:
                 counts[item][int(gid), int(value)] += int(n)
         return counts
-
-    def has(self, code: str) -> bool:
-        return code in self.items
-
-    def counts(self, code: str, top: int) -> Counted:
-        cnt = self._levels[code]
-        wc = cnt.astype(np.float64)
-        return cnt, wc, wc
-
-    def level_variance(self, code: str, top: int, counted: Counted, lut: np.ndarray) -> np.ndarray:
-        return self.bound.variance_from_counts(counted[1], counted[2], lut)
 
     def composites(self, specs: Sequence[CompositeSpec], props: dict[str, PropArrays]) -> list[CompositeStats]:
         criteria = {c.code: c for c in self.questionnaire.criteria}
@@ -131,18 +115,17 @@ class SqlSource(Source):
         records = []
         for code, c in criteria.items():
             pr = props[code]
-            levels = np.arange(c.scale.max + 1)
             first_sat = int(min(c.scale.satisfied))
             if set(c.scale.satisfied) != set(range(first_sat, c.scale.max + 1)):
                 raise ValueError(f"{code}: the satisfied levels must be the top ones for the "
                                  "analysis in the database")
-            first_unsat = int(levels[1:][~pr.sat[1:]][0])
+            not_satisfied, satisfied = state_influence(pr)
             columns: dict[str, np.ndarray] = {}
             for j, spec in enumerate(specs):
                 a = spec.members.get(code)
                 a = np.zeros(self.G) if a is None else a
-                columns[f"s{j}"] = pr.lut[:, first_sat] * a
-                columns[f"u{j}"] = pr.lut[:, first_unsat] * a
+                columns[f"s{j}"] = satisfied * a
+                columns[f"u{j}"] = not_satisfied * a
             member = {f"m{j}": int(code in spec.members) for j, spec in enumerate(specs)}
             for g in np.flatnonzero(pr.n > 0).tolist():
                 records.append({"gid": g, "item": code, "sat": first_sat, **member,
@@ -164,15 +147,6 @@ class SqlSource(Source):
             sums[:, int(row[0])] = [float(v or 0) for v in row[1:]]
         return [CompositeStats(self.bound.variance_from_sums(sums[3 * j], sums[3 * j + 1]),
                                np.rint(sums[3 * j + 2]).astype(np.int64)) for j in range(J)]
-
-
-def _items(q: Questionnaire) -> dict[str, Any]:
-    """Scale of every question the analysis counts: criteria, the general question, expectations."""
-    items = {c.code: c.scale for c in q.criteria}
-    if q.general is not None:
-        items[q.general.code] = q.general.scale
-    items.update({e.code: e.scale for e in q.expectations})
-    return items
 
 
 def analyze_database(
@@ -205,19 +179,11 @@ def analyze_database(
     """
     confidence = check_confidence(confidence)
     method = normalize_ci_method(ci_method)
-    by_t = (by,) if isinstance(by, str) else tuple(by)
+    by_t, date_from, date_to = check_options(by, period, date_from, date_to, small_n, max_width)
     for column in by_t:
         if column not in KEYS:
             raise ValueError(f"by: column '{column}' cannot be grouped in the database; use one "
                              f"of {', '.join(GROUP_COLUMNS)}")
-    if len(set(by_t)) != len(by_t):
-        raise ValueError(f"by: a column is named twice in {list(by_t)}")
-    if period is not None:
-        check_kind(period)
-    date_from = to_date(date_from, "date_from")
-    date_to = to_date(date_to, "date_to")
-    if date_from is not None and date_to is not None and date_from > date_to:
-        raise ValueError(f"date_from: {date_from} is after date_to {date_to}")
     qid, version, qobj = _split_questionnaire(questionnaire)
     if version is not None and qobj is None:  # a version this installation does not know: said here
         qobj = resolve_questionnaire(str(questionnaire))

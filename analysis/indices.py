@@ -22,7 +22,7 @@ from questionnaires import Questionnaire
 
 from . import bootstrap as _boot
 from .design import BoundDesign, SurveyDesign
-from .estimator import CompositeSpec, CompositeStats, Counted, Source, estimate
+from .estimator import CompositeSpec, CompositeStats, Counted, Source, estimate, question_scales
 from .intervals import check_confidence, normalize_ci_method
 from .io import answer_codes, resolve_questionnaire
 from .periods import Grouping, check_kind, group_rows, to_date
@@ -180,6 +180,30 @@ def _as_tuple(value: str | Iterable[str] | None, name: str) -> tuple[str, ...]:
     return out
 
 
+def check_options(by: str | Sequence[str], period: str | None, date_from: Any, date_to: Any, small_n: Any,
+                  max_width: Any, bootstrap: Any = None) -> tuple[tuple[str, ...], dt.date | None, dt.date | None]:
+    """The grouping, period, date window and small-cell options of an analysis, checked
+    (ValueError naming the option); returns ``by`` as a tuple and the dates as dates."""
+    by = _as_tuple(by, "by")
+    if period is not None:
+        check_kind(period)
+        if "period" in by:
+            raise ValueError("by: 'period' is the period key; use period=... instead")
+    date_from = to_date(date_from, "date_from")
+    date_to = to_date(date_to, "date_to")
+    if date_from is not None and date_to is not None and date_from > date_to:
+        raise ValueError(f"date_from: {date_from} is after date_to {date_to}")
+    for name, value in (("small_n", small_n), ("bootstrap", bootstrap)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | np.integer)
+                                  or value < (1 if name == "bootstrap" else 0)):
+            raise ValueError(f"{name}: must be a whole number"
+                             f"{' of at least 1' if name == 'bootstrap' else ' >= 0'}, "
+                             f"got {value!r}")
+    if not isinstance(max_width, int | float) or not max_width > 0:
+        raise ValueError(f"max_width: must be a positive number of points, got {max_width!r}")
+    return by, date_from, date_to
+
+
 def _check_columns(df: pd.DataFrame, q: Questionnaire, by: tuple[str, ...], needs_date: bool,
                    design: dict[str, str | None]) -> None:
     for code in (c.code for c in q.criteria):
@@ -325,23 +349,7 @@ def analyze(
         raise ValueError(f"df: expected a pandas DataFrame, got {type(df).__name__}")
     confidence = check_confidence(confidence)
     method = normalize_ci_method(ci_method)
-    by = _as_tuple(by, "by")
-    if period is not None:
-        check_kind(period)
-        if "period" in by:
-            raise ValueError("by: 'period' is the period key; use period=... instead")
-    date_from = to_date(date_from, "date_from")
-    date_to = to_date(date_to, "date_to")
-    if date_from is not None and date_to is not None and date_from > date_to:
-        raise ValueError(f"date_from: {date_from} is after date_to {date_to}")
-    for name, value in (("small_n", small_n), ("bootstrap", bootstrap)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | np.integer)
-                                  or value < (1 if name == "bootstrap" else 0)):
-            raise ValueError(f"{name}: must be a whole number"
-                             f"{' of at least 1' if name == 'bootstrap' else ' >= 0'}, "
-                             f"got {value!r}")
-    if not isinstance(max_width, int | float) or not max_width > 0:
-        raise ValueError(f"max_width: must be a positive number of points, got {max_width!r}")
+    by, date_from, date_to = check_options(by, period, date_from, date_to, small_n, max_width, bootstrap)
     design_cols = {"weight": weight, "strata": strata, "cluster": cluster}
     for option, column in design_cols.items():
         if column is not None and not isinstance(column, str):
@@ -368,10 +376,7 @@ def analyze(
     if _influence is not None:
         _influence.append(Influence(src.influence or {}, design, grouping))
     if _tallies is not None and not design.is_design:  # the analysis's own counts, reused
-        scales = {c.code: c.scale for c in q.criteria}
-        if q.general is not None:
-            scales[q.general.code] = q.general.scale
-        scales.update({e.code: e.scale for e in q.expectations})
+        scales = question_scales(q)
         answered = {e.code: np.array([g.elements[e.code].n for g in groups], dtype=np.int64) for e in q.elements}
         answered["__overall__"] = np.array([g.overall.n for g in groups], dtype=np.int64)
         _tallies.append(count_rows(src.codes, {k: scales[k] for k in src.codes}, grouping.gid, grouping.G, q,

@@ -24,8 +24,7 @@ import numpy as np
 
 from questionnaires import Questionnaire
 
-from .design import SurveyDesign
-from .estimator import CompositeSpec, CompositeStats, Counted, Source
+from .estimator import CompositeSpec, CompositeStats, CountSource, state_influence
 from .results import PropArrays
 
 
@@ -113,24 +112,13 @@ def _digits(size: int) -> np.ndarray:
 _BLOCK = 4
 
 
-class TallySource(Source):
+class TallySource(CountSource):
     """Estimates from tallies (no design: every respondent its own PSU, one stratum)."""
 
     def __init__(self, tallies: Tallies, *, method: str, confidence: float) -> None:
-        super().__init__(G=tallies.G, is_design=False, weighted=False, method=method, confidence=confidence)
+        super().__init__(n_rows=tallies.n_rows, G=tallies.G, method=method, confidence=confidence)
         self.tallies = tallies
-        self.bound = SurveyDesign(tallies.n_rows).bind(None, np.zeros(0, dtype=np.int64), self.G)
-
-    def has(self, code: str) -> bool:
-        return code in self.tallies.levels
-
-    def counts(self, code: str, top: int) -> Counted:
-        cnt = self.tallies.levels[code]
-        wc = cnt.astype(np.float64)
-        return cnt, wc, wc
-
-    def level_variance(self, code: str, top: int, counted: Counted, lut: np.ndarray) -> np.ndarray:
-        return self.bound.variance_from_counts(counted[1], counted[2], lut)
+        self.levels = tallies.levels
 
     def composites(self, specs: Sequence[CompositeSpec], props: dict[str, PropArrays]) -> list[CompositeStats]:
         return [self._composite(spec, props) for spec in specs]
@@ -141,10 +129,9 @@ class TallySource(Source):
             a = spec.members.get(k)
             if a is None:
                 continue
-            pr = props[k]
-            levels = np.arange(len(pr.sat))
-            c[:, 2 * j] = a * pr.lut[:, levels[1:][~pr.sat[1:]][0]]  # ℓ of "not satisfied"
-            c[:, 2 * j + 1] = a * pr.lut[:, levels[pr.sat][0]]  # ℓ of "satisfied"
+            not_satisfied, satisfied = state_influence(props[k])
+            c[:, 2 * j] = a * not_satisfied
+            c[:, 2 * j + 1] = a * satisfied
         diagonal = np.diagonal(self.tallies.gram, axis1=1, axis2=2)  # counts of each indicator
         s1 = (c * diagonal).sum(axis=1)
         s2 = np.einsum("gi,gij,gj->g", c, self.tallies.gram, c)
