@@ -104,6 +104,8 @@ def test_postgresql_row_order_tells_nothing_after_the_seal(postgres_app):
         before_r, _ = _ctid_concordance("responses", "id", response_order)
         before_c, _ = _ctid_concordance("survey_codes", "id", code_order)
     assert before_r > 0.9, (before_r, before_c)  # new rows are appended: ctid follows time
+    with app.app_context():
+        assert not _counts_in_key_order()  # each answer updates its cells: new versions appended
     result = cli_runner(app).invoke(["seal"])
     assert result.exit_code == 0 and "CLUSTER" in result.output, result.output
     with app.app_context():
@@ -111,6 +113,16 @@ def test_postgresql_row_order_tells_nothing_after_the_seal(postgres_app):
         after_c, pairs_c = _ctid_concordance("survey_codes", "id", code_order)
     assert pairs_r >= 200 and abs(after_r - 0.5) <= 0.15, (after_r, pairs_r)
     assert pairs_c >= 200 and abs(after_c - 0.5) <= 0.15, (after_c, pairs_c)
+    with app.app_context():  # the answer counts' rows are in key order, not in update order
+        assert _counts_in_key_order()
+
+
+def _counts_in_key_order() -> bool:
+    from sqlalchemy import text
+
+    key = "submitted_on, unit_id, procedure_id, questionnaire_version_id, channel, item, value"
+    by_place = db.session.execute(text(f"SELECT {key} FROM answer_counts ORDER BY ctid")).all()
+    return by_place == db.session.execute(text(f"SELECT {key} FROM answer_counts ORDER BY {key}")).all()
 
 
 def _at_local_hour(app, hour: int, minute: int = 10):
