@@ -107,6 +107,16 @@ def _read_input(
         raise click.ClickException(f"{path}: cannot be read as a response export ({exc})") from None
 
 
+def _frame_weights(database_url: Callable[[], str], questionnaire: str | None, date_from: str | None,
+                   date_to: str | None, unit: str | None) -> Any:
+    """The code frame's response rates for the responses the command analyses."""
+    from . import load_issuance
+    from .code_frame import FrameWeights
+
+    return FrameWeights.from_issuance(load_issuance(database_url(), questionnaire=questionnaire, date_from=date_from,
+                                                    date_to=date_to, units=[unit] if unit else None))
+
+
 def _emit_text(text: str, output: str | None, *, bom: bool = False) -> None:
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
@@ -260,6 +270,9 @@ def analyze_command(database_url: Callable[[], str]) -> click.Command:
     @click.option("--ci-method", type=click.Choice(CI_METHODS), default="wilson",
                   show_default=True, help="Interval for criteria without a design.")
     @click.option("--confidence", type=float, default=0.95, show_default=True)
+    @click.option("--frame-weights", is_flag=True,
+                  help="With --db: weight single-use answers by the code frame's response rates per "
+                       "unit, procedure and month (poster and kiosk answers have no frame: left out).")
     @click.option("--weight", metavar="COL", help="Design weight column.")
     @click.option("--strata", metavar="COL", help="Stratum column.")
     @click.option("--cluster", metavar="COL", help="PSU (cluster) column.")
@@ -280,7 +293,7 @@ def analyze_command(database_url: Callable[[], str]) -> click.Command:
                   help="Write to FILE instead of standard output.")
     def command(input_path: str | None, use_db: bool, unit: str | None, questionnaire_key: str | None,
                 by: tuple[str, ...], period: str | None, date_from: str | None,
-                date_to: str | None, ci_method: str, confidence: float, weight: str | None,
+                date_to: str | None, ci_method: str, confidence: float, frame_weights: bool, weight: str | None,
                 strata: str | None, cluster: str | None, bootstrap: int | None,
                 seed: int | None, compare: str | None, adjust: str, small_n: int,
                 max_width: float, fmt: str | None, output: str | None) -> None:
@@ -288,6 +301,8 @@ def analyze_command(database_url: Callable[[], str]) -> click.Command:
 
         With --db the database counts (no answer is read into memory); a design (--weight,
         --strata, --cluster), --bootstrap or --compare units read the responses instead.
+        --frame-weights weights single-use answers by the response rates of the codes issued
+        per unit, procedure and month (docs/methodology.md, nonresponse weights).
 
         \b
         Examples:
@@ -311,7 +326,13 @@ def analyze_command(database_url: Callable[[], str]) -> click.Command:
         # In the database unless the analysis needs the rows: a design's columns, the
         # bootstrap, or units against the rest.
         needs_rows = bool(weight or strata or cluster or bootstrap or compare == "units")
+        if frame_weights and (input_path or not use_db):
+            raise click.UsageError("--frame-weights goes with --db: the code frame is in the database")
+        if frame_weights and weight:
+            raise click.UsageError("give --weight or --frame-weights, not both")
         try:
+            weights = _frame_weights(database_url, questionnaire_key, date_from, date_to, unit) \
+                if frame_weights else None
             if use_db and not input_path and not needs_rows:
                 from .indb import analyze_database
 
@@ -320,10 +341,18 @@ def analyze_command(database_url: Callable[[], str]) -> click.Command:
                     database_url(), questionnaire_key, by=by_cols, period=period,
                     date_from=date_from, date_to=date_to, units=[unit] if unit else None,
                     ci_method=ci_method, confidence=confidence, small_n=small_n,
-                    max_width=max_width)
+                    max_width=max_width, frame_weights=weights)
             else:
                 df = _read_input(input_path, use_db, database_url, questionnaire=questionnaire_key,
                                  date_from=date_from, date_to=date_to, unit=unit)
+                if weights is not None:
+                    from .code_frame import WEIGHT_COLUMN, weigh_frame
+
+                    df, _ = weigh_frame(df, weights)
+                    weight = WEIGHT_COLUMN
+            if weights is not None:
+                click.echo("frame weights: single-use answers only (poster and kiosk answers have "
+                           "no code frame and are left out)", err=True)
             options: dict[str, Any] = dict(
                 ci_method=ci_method, confidence=confidence, weight=weight, strata=strata,
                 cluster=cluster, bootstrap=bootstrap, seed=seed, small_n=small_n,

@@ -175,15 +175,19 @@ def count_cells(conn: sa.Connection, by: tuple[str, ...], period: str | None, wh
 
 
 def cell_map(conn: sa.Connection, cells: pd.DataFrame, raw: list[str], grouping: Any,
-              period: str | None, params: dict[str, Any]) -> str:
-    """A small table from (raw keys, half-month) to group id, and what joins it (``m``)."""
+              period: str | None, params: dict[str, Any], weights: np.ndarray | None = None) -> str:
+    """A small table from (raw keys, half-month) to group id — and, given ``weights`` per
+    cell, to the cell's weight ``w`` — and what joins it (``m``)."""
     if not raw and period is None:
         return "(SELECT 0 AS gid) m ON 1 = 1"
     by_raw = {k.raw: k.sql_type for k in KEYS.values()}
-    columns = {**{f"k{i}": by_raw[e] for i, e in enumerate(raw)}, "cell": sa.Integer(), "gid": sa.BigInteger()}
+    columns = {**{f"k{i}": by_raw[e] for i, e in enumerate(raw)}, "cell": sa.Integer(), "gid": sa.BigInteger(),
+               **({"w": sa.Float()} if weights is not None else {})}
     positions = np.arange(len(cells)) if grouping.rows is None else grouping.rows
     raws, days = cells["_raw"].tolist(), cells["_cell"].tolist()
-    records = [{**{f"k{i}": raws[p][i] for i in range(len(raw))}, "cell": days[p], "gid": int(g)}
+    w = [] if weights is None else weights.tolist()
+    records = [{**{f"k{i}": raws[p][i] for i in range(len(raw))}, "cell": days[p], "gid": int(g),
+                **({"w": w[p]} if w else {})}
                for p, g in zip(positions.tolist(), grouping.gid.tolist(), strict=True)]
     table = small_table(conn, "sipas_cells", "m", columns, records, params)
     on = [f"m.k{i} = {e}" for i, e in enumerate(raw)]

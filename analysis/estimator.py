@@ -158,25 +158,43 @@ def state_influence(pr: PropArrays) -> tuple[np.ndarray, np.ndarray]:
 
 class CountSource(Source):
     """A source whose level counts per group are given (``self.levels``, set by the
-    subclass), without a design: every respondent its own PSU in one stratum of
-    ``n_rows`` — the variances of proportions and means then follow from the counts."""
+    subclass): every respondent its own PSU in one stratum of ``n_rows`` — the variances of
+    proportions and means then follow from the counts. Without weights a simple random
+    sample; with ``weight_name``, a design with those weights whose sums per group and level
+    (Σw, Σw²) the subclass sets in ``self.weight_sums``."""
 
     levels: dict[str, np.ndarray]
+    weight_sums: dict[str, tuple[np.ndarray, np.ndarray]]
 
-    def __init__(self, *, n_rows: int, G: int, method: str, confidence: float) -> None:
-        super().__init__(G=G, is_design=False, weighted=False, method=method, confidence=confidence)
-        self.bound = SurveyDesign(n_rows).bind(None, np.zeros(0, dtype=np.int64), self.G)
+    def __init__(self, *, n_rows: int, G: int, method: str, confidence: float,
+                 weight_name: str | None = None) -> None:
+        super().__init__(G=G, is_design=weight_name is not None, weighted=weight_name is not None,
+                         method=method, confidence=confidence)
+        self.design = SurveyDesign(n_rows, names=(weight_name, None, None))
+        self.bound = self.design.bind(None, np.zeros(0, dtype=np.int64), self.G)
 
     def has(self, code: str) -> bool:
         return code in self.levels
 
     def counts(self, code: str, top: int) -> Counted:
         cnt = self.levels[code]
+        if self.weighted:
+            return (cnt, *self.weight_sums[code])
         wc = cnt.astype(np.float64)
         return cnt, wc, wc
 
+    def df_of(self, code: str) -> np.ndarray | None:
+        """Every respondent its own PSU in one stratum: df = answerers − 1."""
+        return respondents_df(self.levels[code][:, 1:].sum(axis=1)) if self.is_design else None
+
     def level_variance(self, code: str, top: int, counted: Counted, lut: np.ndarray) -> np.ndarray:
         return self.bound.variance_from_counts(counted[1], counted[2], lut)
+
+
+def respondents_df(n: np.ndarray) -> np.ndarray:
+    """Design df per group when every respondent is a PSU of one stratum: n − 1 (0 if none)."""
+    n = np.asarray(n, dtype=np.int64)
+    return n - (n > 0)
 
 
 def composite_specs(q: Questionnaire, props: dict[str, PropArrays],
