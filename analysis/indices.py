@@ -27,7 +27,7 @@ from .intervals import check_confidence, normalize_ci_method
 from .io import answer_codes, resolve_questionnaire
 from .periods import Grouping, check_kind, group_rows, to_date
 from .results import AnalysisResult, PropArrays
-from .tallies import Tallies, count_rows
+from .tallies import Tallies, TallySource, count_rows
 
 
 # -- rows in memory as a source of sufficient statistics -----------------------------------
@@ -53,6 +53,9 @@ class RowSource(Source):
         # (level, code) -> weighted influence value of each analysed row, when a caller
         # contrasts domains (analyze_with_influence); None otherwise (no memory spent).
         self.influence: dict[tuple[str, str], np.ndarray] | None = None
+        # Without a design, a caller that keeps the tallies (units against the rest) gets
+        # them here, and the composites' variances come from them instead of per-row passes.
+        self.tallies: tuple[Questionnaire, list[Tallies]] | None = None
 
     def has(self, code: str) -> bool:
         return code in self.df.columns
@@ -101,7 +104,20 @@ class RowSource(Source):
             self.influence[key] = self.bound.weighted(pr.lut.ravel()[self.index(code)])
 
     def composites(self, specs: Sequence[CompositeSpec], props: dict[str, PropArrays]) -> list[CompositeStats]:
-        return [self._composite(spec, props) for spec in specs]
+        if self.tallies is None or self.is_design or self.influence is not None:
+            return [self._composite(spec, props) for spec in specs]
+        q, out = self.tallies
+        answered = {}
+        for spec in specs:  # respondents answering at least one member
+            any_member = np.zeros(len(self.gid), dtype=bool)
+            for code in spec.members:
+                any_member |= self.codes[code] > 0
+            answered[spec.code] = np.bincount(self.gid[any_member], minlength=self.G).astype(np.int64)
+        scales = question_scales(q)
+        tallies = count_rows(self.codes, {k: scales[k] for k in self.codes}, self.gid, self.G, q,
+                             self.bound.design.n_rows, levels=self.level_counts, answered=answered)
+        out.append(tallies)
+        return TallySource(tallies, method=self.method, confidence=self.confidence).composites(specs, props)
 
     def _composite(self, spec: CompositeSpec, props: dict[str, PropArrays]) -> CompositeStats:
         bound, gid = self.bound, self.gid
@@ -365,6 +381,8 @@ def analyze(
                     confidence=confidence)
     if _influence is not None:
         src.influence = {}
+    if _tallies is not None:
+        src.tallies = (q, _tallies)
 
     def boot(general: Any, expectations: list[str]) -> Any:
         return _boot.bootstrap_intervals(
@@ -375,12 +393,6 @@ def analyze(
                       grouping=grouping, bootstrap=None if bootstrap is None else boot)
     if _influence is not None:
         _influence.append(Influence(src.influence or {}, design, grouping))
-    if _tallies is not None and not design.is_design:  # the analysis's own counts, reused
-        scales = question_scales(q)
-        answered = {e.code: np.array([g.elements[e.code].n for g in groups], dtype=np.int64) for e in q.elements}
-        answered["__overall__"] = np.array([g.overall.n for g in groups], dtype=np.int64)
-        _tallies.append(count_rows(src.codes, {k: scales[k] for k in src.codes}, grouping.gid, grouping.G, q,
-                                   len(df), levels=src.level_counts, answered=answered))
     return AnalysisResult(
         questionnaire=q, confidence=confidence,
         ci_method="korn-graubard" if design.is_design else method,

@@ -74,8 +74,7 @@ def _gram(codes: dict[str, np.ndarray], states: dict[str, np.ndarray], criteria:
     small matrix products with the blocks' one-hot digit matrices turn the joint counts
     into the counts of every pair of criteria."""
     blocks = [criteria[i:i + _BLOCK] for i in range(0, len(criteria), _BLOCK)]
-    # A block's packed state, one gather per criterion (its state table times 3^j).
-    packed = [sum((states[k] * np.int16(3 ** j))[codes[k]] for j, k in enumerate(block)) for block in blocks]
+    packed = [_packed(codes, states, block) for block in blocks]
     digits = [_digits(len(block)) for block in blocks]
     # Rows 3j+1 and 3j+2 of a block's pair counts ("not satisfied", "satisfied" of its j-th
     # criterion) go to columns 2i and 2i+1 of the Gram matrix, i the criterion's position.
@@ -96,6 +95,22 @@ def _gram(codes: dict[str, np.ndarray], states: dict[str, np.ndarray], criteria:
             gram[:, place[x][:, None], place[y][None, :]] = counts
             gram[:, place[y][:, None], place[x][None, :]] = counts.transpose(0, 2, 1)
     return gram
+
+
+def _packed(codes: dict[str, np.ndarray], states: dict[str, np.ndarray], block: Sequence[str]) -> np.ndarray:
+    """Each row's joint state of a block's criteria, Σ_j state_j · 3^j (int16)."""
+    out = np.zeros(len(codes[block[0]]), dtype=np.int16)
+    for j, k in enumerate(block):
+        table, level = states[k], codes[k]
+        top = np.flatnonzero(table == 2)
+        if len(top) and np.array_equal(top, np.arange(top[0], len(table))) and (table[1:top[0]] == 1).all():
+            # Satisfied = the top levels: two comparisons of int8 codes, no gather through
+            # an index array (which numpy widens to 8 bytes a row first).
+            state = (level > 0).view(np.int8) + (level >= top[0]).view(np.int8)
+        else:
+            state = table[level]
+        out += state * np.int16(3 ** j)
+    return out
 
 
 def _digits(size: int) -> np.ndarray:

@@ -152,3 +152,17 @@ def test_the_rest_by_subtraction_equals_analysing_each_unit_against_the_rest(opt
             assert (x is None and y is None) or math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12), (field, a, b)
         assert all(math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12)
                    for x, y in zip(a.difference.ci, b.difference.ci, strict=True))
+
+
+def test_packed_states_equal_the_state_tables_whatever_levels_are_satisfied():
+    """The tallies pack each row's criterion states by comparisons when the satisfied levels
+    are the top ones, and through the state table otherwise: the same numbers."""
+    from analysis.tallies import _packed
+
+    rng = np.random.default_rng(3)
+    codes = {k: rng.integers(0, 6, 500).astype(np.int8) for k in ("a", "b", "c")}
+    top = np.array([0, 1, 1, 1, 2, 2], dtype=np.int16)
+    middle = np.array([0, 1, 2, 2, 1, 1], dtype=np.int16)  # satisfied 2-3: not the top levels
+    states = {"a": top, "b": middle, "c": top}
+    expected = sum(states[k][codes[k]].astype(np.int64) * 3 ** j for j, k in enumerate(("a", "b", "c")))
+    assert _packed(codes, states, ("a", "b", "c")).tolist() == expected.tolist()
