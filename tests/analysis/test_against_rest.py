@@ -121,6 +121,7 @@ def test_the_rest_by_subtraction_equals_analysing_each_unit_against_the_rest(opt
     import pandas as pd
 
     from analysis import compare
+    from analysis.compare.units import _against_rest as against_rest
 
     rng = np.random.default_rng(9)
     q = questionnaires.load("sipas-2023")
@@ -141,7 +142,7 @@ def test_the_rest_by_subtraction_equals_analysing_each_unit_against_the_rest(opt
     result = analysis.analyze(frame, q, by=("unit", *by), period=period, **options)
     slow = []
     for label in ["A", "B", "C", "D"]:
-        slow += compare._against_rest(frame, q, unit="unit", label=label, by=by, period=period,
+        slow += against_rest(frame, q, unit="unit", label=label, by=by, period=period,
                                       levels=("criterion", "element", "overall", "general"),
                                       confidence=result.confidence, analyze_options=options)
     assert len(fast.comparisons) == len(slow) > 0
