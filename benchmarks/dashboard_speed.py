@@ -54,25 +54,34 @@ def _make_app(url: str | None, data_dir: str):
     return app
 
 
+def organisation() -> tuple[list[int], int]:
+    """The benchmark's department, its units and analyst (in an app context): the units' ids
+    and the sipas-2023 version's."""
+    from survey_app.database import questionnaire_version
+    from survey_app.extensions import db
+    from survey_app.models import Unit
+    from survey_app.services import catalog, users
+
+    catalog.add_unit("SO", "Sở")
+    for i in range(UNITS):
+        catalog.add_unit(f"U{i:02d}", f"Phòng {i:02d}", parent="SO")
+    users.add_user("analyst", "bench password 1", "analyst")
+    unit_ids = [db.session.scalar(db.select(Unit.id).filter_by(code=f"U{i:02d}")) for i in range(UNITS)]
+    return unit_ids, questionnaire_version("sipas-2023").id
+
+
 def fill(app, n: int, seed: int = 7) -> float:
     """Insert n responses with their answers; returns seconds taken."""
     from sqlalchemy import insert
 
-    from survey_app.database import questionnaire_version
     from survey_app.extensions import db
-    from survey_app.models import Answer, Response, Unit
-    from survey_app.services import catalog, users
+    from survey_app.models import Answer, Response
 
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
     q = questionnaires.load("sipas-2023")
     with app.app_context():
-        catalog.add_unit("SO", "Sở")
-        for i in range(UNITS):
-            catalog.add_unit(f"U{i:02d}", f"Phòng {i:02d}", parent="SO")
-        users.add_user("analyst", "bench password 1", "analyst")
-        unit_ids = [db.session.scalar(db.select(Unit.id).filter_by(code=f"U{i:02d}")) for i in range(UNITS)]
-        version_id = questionnaire_version("sipas-2023").id
+        unit_ids, version_id = organisation()
         items = [c.code for c in q.criteria] + ["HL"] + [e.code for e in q.expectations]
         first = dt.date(2025, 1, 1)
         chunk = 50_000

@@ -2,8 +2,9 @@
 and ``GET /api/v1/indices`` run — against a plain SQL ``GROUP BY`` of the satisfied counts.
 
 Fills a fresh database with N synthetic sipas-2023 responses (default 1,000,000; 20 units,
-one year; ``benchmarks/dashboard_speed.fill``, COPY on PostgreSQL) and times, in the same
-run and on the same database:
+one year; ``benchmarks/dashboard_speed.fill``, COPY on PostgreSQL; with ``--seed sql`` the
+same shape generated inside PostgreSQL by ``benchmarks/seed_sql.seed``, minutes instead of
+hours at 10 M) and times, in the same run and on the same database:
 
 - the baseline: ``SELECT unit, quarter, item, COUNT(*), SUM(value >= 4)`` over the answers
   joined to their responses, grouped by unit, quarter and item — the least any analysis by
@@ -16,6 +17,8 @@ run and on the same database:
     python benchmarks/db_analysis.py --responses 1000000 \\
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres   # PostgreSQL
     python benchmarks/db_analysis.py --responses 1000000 --keep /tmp/d       # fill once, rerun
+    python benchmarks/db_analysis.py --responses 10000000 --seed sql --keep /tmp/p10m \\
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres   # 10 M, seeded in SQL
 
 Goals (issue 14): analysis ≤ 1.5 × the baseline, client peak memory ≤ 100 MB. Exit
 status 1 when one is missed.
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -34,6 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.dashboard_speed import _stored, bench_app, fill  # noqa: E402
+from benchmarks.seed_sql import seed as seed_sql  # noqa: E402
 
 GOAL_RATIO = 1.5
 GOAL_MB = 100.0
@@ -86,9 +91,13 @@ def child(url: str, *, frame: bool = False) -> dict:
 
 
 def run(args: argparse.Namespace) -> dict:
+    postgres = bool(args.database_url and args.database_url.startswith("postgresql"))
+    if args.seed == "sql" and not postgres:
+        raise SystemExit("--seed sql needs --database-url (PostgreSQL)")
     with bench_app(args) as (app, _):
+        filled = None
         if _stored(app) == 0:
-            fill(app, args.responses)
+            filled = (seed_sql if args.seed == "sql" else fill)(app, args.responses)
         with app.app_context():
             from survey_app.extensions import db
 
@@ -97,10 +106,14 @@ def run(args: argparse.Namespace) -> dict:
                 with db.engine.connect() as conn:
                     conn.execute(db.text("ANALYZE"))  # fresh statistics after COPY, as autovacuum would
                     conn.commit()
+        load = [os.getloadavg()[0]]
         base = baseline_seconds(url, args.repeat)
+        load.append(os.getloadavg()[0])
         runs = [child(url) for _ in range(args.repeat)]
+        load.append(os.getloadavg()[0])
         result = {"backend": "postgresql" if url.startswith("postgresql") else "sqlite",
-                  "responses": _stored(app), "baseline": base, "runs": runs}
+                  "responses": _stored(app), "baseline": base, "runs": runs, "load": load,
+                  "fill": None if filled is None else {"how": args.seed, "seconds": filled}}
         if args.frame:
             result["frame"] = child(url, frame=True)
         return result
@@ -120,13 +133,19 @@ def report(result: dict) -> tuple[str, bool]:
         "| what | seconds | ÷ baseline | client peak RSS (MB) | of which the analysis |",
         "|---|---:|---:|---:|---:|",
         f"| baseline: SQL GROUP BY unit, quarter, item | {base:.2f} | 1.00 | | |",
-        f"| `analyze_database` (median of {len(result['runs'])}) | {seconds:.2f} | {ratio:.2f} | "
+        f"| `analyze_database` (median of {len(result['runs'])}: "
+        f"{', '.join(format(r['seconds'], '.1f') for r in result['runs'])} s) | {seconds:.2f} | {ratio:.2f} | "
         f"{peak:.0f} | {peak - imports:.0f} |",
     ]
     if "frame" in result:
         f = result["frame"]
         lines.append(f"| former path: `load_database` + `analyze` | {f['seconds']:.2f} | "
                      f"{f['seconds'] / base:.2f} | {f['peak_mb']:.0f} | {f['peak_mb'] - f['imports_mb']:.0f} |")
+    lines += ["", f"Client peak RSS after the imports {imports:.0f} MB, after the analysis {peak:.0f} MB. "
+              "Load average (1 min) before the baseline, before and after the analysis: "
+              + ", ".join(f"{x:.1f}" for x in result.get("load", []))
+              + (f". Filled in this run ({result['fill']['how']}) in {result['fill']['seconds']:.0f} s"
+                 if result.get("fill") else ". Database filled by an earlier run") + "."]
     lines += ["", f"Goals: ≤ {GOAL_RATIO} × baseline, ≤ {GOAL_MB:.0f} MB for the analysis: "
               + ("met" if ok else "MISSED")]
     return "\n".join(lines) + "\n", ok
@@ -139,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", metavar="DIR", help="keep the filled database and reuse it on the next run")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--frame", action="store_true", help="also time load_database + analyze (slow)")
+    parser.add_argument("--seed", choices=("copy", "sql"), default="copy",
+                        help="how an empty database is filled: through Python (COPY on PostgreSQL, INSERT on "
+                             "SQLite; about 8 min per million responses) or, PostgreSQL only, generated in SQL "
+                             "by benchmarks/seed_sql.py (same shape, no codes; run as a superuser)")
     args = parser.parse_args(argv)
     text, ok = report(run(args))
     print(text)
