@@ -337,7 +337,9 @@ def load_database(
 ) -> pd.DataFrame:
     """Responses from the app's database, as the export-format frame.
 
-    Plain SQLAlchemy over the tables of docs/CONTRACTS.md (no Flask).
+    Plain SQLAlchemy over the tables of docs/CONTRACTS.md (no Flask). The answers come from
+    each response's packed ``answer_codes`` (one row per response) where the database keeps
+    them (the app's, migration 0005), else from the ``answers`` table (a row per answer).
 
     Parameters
     ----------
@@ -376,14 +378,16 @@ def load_database(
             " JOIN units u ON u.id = r.unit_id"
             " LEFT JOIN procedures p ON p.id = r.procedure_id" + where
         )
+        packed = _packed_answers(conn)
         meta_sql = sa.text(
             "SELECT r.id AS response_id, qv.questionnaire_id AS questionnaire,"
             " qv.version AS questionnaire_version, u.code AS unit, p.code AS procedure,"
             " r.channel, r.submitted_on, r.same_day, r.respondent_type, r.feedback_given,"
             " r.gender, r.age_group, r.ethnicity, r.education, r.occupation, r.residence"
-            + base
+            + (", r.questionnaire_version_id, r.answer_codes" if packed else "") + base
         ).bindparams(*bind)
-        meta = _frame(conn.execute(meta_sql, params).fetchall(), list(EXPORT_COLUMNS))
+        meta = _frame(conn.execute(meta_sql, params).fetchall(),
+                      [*EXPORT_COLUMNS, *(["_version_id", "_codes"] if packed else [])])
         answer_sql = sa.text(
             "SELECT a.response_id, a.item, a.value FROM answers a"
             " JOIN responses r ON r.id = a.response_id"
@@ -399,8 +403,11 @@ def load_database(
         if len(meta) == 0 and qobj is None and qid is not None:
             with contextlib.suppress(LookupError):
                 columns = list(questionnaires.load(qid, version).answer_columns)
-        wide = _answer_matrix(conn.execution_options(stream_results=True).execute(answer_sql, params),
-                              meta["response_id"], columns)
+        if packed:
+            wide = _unpack(conn, meta.pop("_version_id").to_numpy(), meta.pop("_codes").to_numpy(), columns)
+        else:
+            wide = _answer_matrix(conn.execution_options(stream_results=True).execute(answer_sql, params),
+                                  meta["response_id"], columns)
     wide.index = meta.index
     meta["same_day"] = _same_day(meta["same_day"])
     frame = pd.concat([meta, wide.astype(np.float64)], axis=1)
@@ -453,6 +460,57 @@ def _answer_matrix(result: Any, response_ids: pd.Series, columns: list[str]) -> 
         rows = position.get_indexer(ids)
         keep = rows >= 0
         matrix[rows[keep], item_index[keep]] = np.asarray(values, dtype=np.float64)[keep]
+    return pd.DataFrame(matrix, columns=columns)
+
+
+def _packed_answers(conn: Any) -> bool:
+    """Whether the database keeps each response's answers packed (the app's, from migration
+    0005); a database built to docs/CONTRACTS.md without them is read from its answers."""
+    import sqlalchemy as sa
+
+    inspector = sa.inspect(conn)
+    return inspector.has_table("answer_positions") and any(
+        c["name"] == "answer_codes" for c in inspector.get_columns("responses"))
+
+
+def _unpack(conn: Any, version_ids: np.ndarray, codes: np.ndarray, columns: list[str]) -> pd.DataFrame:
+    """Answers from the packed strings (one character per item, ``chr(48 + value)``, '.'
+    blank; see migration 0005), placed by item into ``columns`` (items of older versions
+    that the newest lacks are appended, as in the answers table's path)."""
+    import sqlalchemy as sa
+
+    columns = list(columns)
+    matrix = np.full((len(codes), len(columns)), np.nan)
+    if not len(codes):
+        return pd.DataFrame(matrix, columns=columns)
+    versions = [int(v) for v in pd.unique(version_ids)]
+    layout: dict[int, list[str]] = {}
+    for version, item in conn.execute(sa.text(
+            "SELECT questionnaire_version_id, item FROM answer_positions WHERE questionnaire_version_id IN :v"
+            " ORDER BY questionnaire_version_id, position").bindparams(sa.bindparam("v", expanding=True)),
+            {"v": versions}):
+        layout.setdefault(int(version), []).append(item)
+    for version in versions:
+        rows = np.flatnonzero(version_ids == version)
+        items = layout.get(version)
+        if items is None:
+            raise ValueError(f"questionnaire version {version}: the database has no answer positions for it; "
+                             "run `sipas init` to bring the database up to date")
+        width = len(items)
+        strings = ["." * width if c is None else c for c in codes[rows]]
+        if any(len(c) != width for c in strings):
+            raise ValueError(f"questionnaire version {version}: a response's packed answers do not have "
+                             f"{width} places; run `sipas init` to rebuild them")
+        raw = np.frombuffer("".join(strings).encode("ascii"), dtype=np.uint8).reshape(len(rows), width)
+        if (raw == ord("~")).any():
+            raise ValueError(f"questionnaire version {version}: an answer value outside 0–74 is stored")
+        values = np.where(raw == ord("."), np.nan, raw.astype(np.float64) - 48)
+        extra = [item for item in items if item not in columns]
+        if extra:
+            columns += extra
+            matrix = np.hstack([matrix, np.full((len(codes), len(extra)), np.nan)])
+        where = pd.Index(columns).get_indexer(items)
+        matrix[rows[:, None], where[None, :]] = values
     return pd.DataFrame(matrix, columns=columns)
 
 

@@ -19,7 +19,7 @@ import questionnaires
 
 from .config import private_directory
 from .extensions import db
-from .models import QuestionnaireVersion
+from .models import AnswerPosition, QuestionnaireVersion
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -156,9 +156,10 @@ def sync_questionnaires() -> list[str]:
             select(QuestionnaireVersion).filter_by(questionnaire_id=qid, version=version)
         )
         if stored is None:
-            db.session.add(QuestionnaireVersion(
-                questionnaire_id=qid, version=version, sha256=q.sha256, content=q.content
-            ))
+            stored = QuestionnaireVersion(questionnaire_id=qid, version=version, sha256=q.sha256, content=q.content)
+            db.session.add(stored)
+            db.session.flush()
+            db.session.add_all(answer_positions(stored.id, q))
             added.append(q.key)
         elif stored.sha256 != q.sha256:
             db.session.rollback()
@@ -170,6 +171,20 @@ def sync_questionnaires() -> list[str]:
             )
     db.session.commit()
     return added
+
+
+def answer_positions(version_id: int, q: questionnaires.Questionnaire) -> list[AnswerPosition]:
+    """Each rated item's place in ``responses.answer_codes`` (migration 0005)."""
+    columns = q.answer_columns
+    if len(columns) > ANSWER_CODES_WIDTH:
+        raise ValueError(f"{q.key}: {len(columns)} rated questions; at most {ANSWER_CODES_WIDTH} fit a response's "
+                         "packed answers")
+    return [AnswerPosition(questionnaire_version_id=version_id, item=item, position=i + 1, width=len(columns))
+            for i, item in enumerate(columns)]
+
+
+#: responses.answer_codes holds at most this many answers (one character each).
+ANSWER_CODES_WIDTH = 250
 
 
 def questionnaire_version(key: str) -> QuestionnaireVersion:

@@ -267,6 +267,9 @@ class Response(db.Model):
     education: Mapped[str | None] = mapped_column(String(32))
     occupation: Mapped[str | None] = mapped_column(String(32))
     residence: Mapped[str | None] = mapped_column(String(32))
+    # The answers packed one character per item (migration 0005, kept by triggers): what a
+    # process reads to load responses quickly. The answers table stays the source.
+    answer_codes: Mapped[str | None] = mapped_column(String(250))
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", cascade="all, delete-orphan"
@@ -294,6 +297,18 @@ class Answer(db.Model):
     value: Mapped[int] = mapped_column(SmallInteger)
 
     response: Mapped[Response] = relationship(back_populates="answers")
+
+
+class AnswerPosition(db.Model):
+    """Where each rated item of a questionnaire version sits in ``responses.answer_codes``
+    (1-based) and the string's width; written with the version (``sync_questionnaires``)."""
+
+    __tablename__ = "answer_positions"
+
+    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_versions.id"), primary_key=True)
+    item: Mapped[str] = mapped_column(String(32), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
 
 
 class AnswerCount(db.Model):

@@ -57,20 +57,25 @@ def test_counts_move_with_a_response_whose_day_or_unit_changes(backend_app):
     assert counts(backend_app, KEPT) == counts(backend_app, RECOUNT)
 
 
-def test_the_migration_counts_what_was_stored_before_it(backend_app):
+def down_and_up(app, revision: str, table: str) -> None:
+    """Migrate the app's database down to ``revision`` (which lacks ``table``) and up again."""
     from alembic import command
 
     from survey_app.database import alembic_config
 
-    seed_random(backend_app, 80, seed=4)
-    with backend_app.app_context():
+    with app.app_context():
         url = db.engine.url.render_as_string(hide_password=False)
         db.session.remove()
         db.engine.dispose()
-        command.downgrade(alembic_config(url), "0003")
+        command.downgrade(alembic_config(url), revision)
         with db.engine.connect() as conn:
-            assert "answer_counts" not in sa.inspect(conn).get_table_names()
+            assert table not in sa.inspect(conn).get_table_names()
         command.upgrade(alembic_config(url), "head")
         db.engine.dispose()
+
+
+def test_the_migration_counts_what_was_stored_before_it(backend_app):
+    seed_random(backend_app, 80, seed=4)
+    down_and_up(backend_app, "0003", "answer_counts")
     assert counts(backend_app, KEPT) == counts(backend_app, RECOUNT)
     assert len(counts(backend_app, KEPT)) > 80
