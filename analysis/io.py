@@ -494,13 +494,14 @@ def _unpack(conn: Any, version_ids: np.ndarray, codes: np.ndarray, columns: list
         rows = np.flatnonzero(version_ids == version)
         items = layout.get(version)
         if items is None:
-            raise ValueError(f"questionnaire version {version}: the database has no answer positions for it; "
-                             "run `sipas init` to bring the database up to date")
+            raise ValueError(f"questionnaire version {version}: the database has no answer positions for it "
+                             "(a version stored without `sipas init`), so its packed answers cannot be read; "
+                             "the answers table is intact: report this to the administrator")
         width = len(items)
         strings = ["." * width if c is None else c for c in codes[rows]]
         if any(len(c) != width for c in strings):
             raise ValueError(f"questionnaire version {version}: a response's packed answers do not have "
-                             f"{width} places; run `sipas init` to rebuild them")
+                             f"{width} places; the answers table is intact: report this to the administrator")
         raw = np.frombuffer("".join(strings).encode("ascii"), dtype=np.uint8).reshape(len(rows), width)
         if (raw == ord("~")).any():
             raise ValueError(f"questionnaire version {version}: an answer value outside 0–74 is stored")

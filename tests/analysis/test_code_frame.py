@@ -17,7 +17,7 @@ import questionnaires
 from analysis.code_frame import WEIGHT_COLUMN, FrameWeights, weigh_frame
 from analysis.indb import analyze_database
 from survey_app.extensions import db
-from survey_app.models import SurveyCode, Unit
+from survey_app.models import Procedure, SurveyCode, Unit
 
 from .test_indb import assert_same, seed_random
 
@@ -82,8 +82,6 @@ def seed_codes(app, seed: int) -> None:
 
         version_id = questionnaire_version("sipas-2023").id
         units = db.session.scalars(sa.select(Unit.id)).all()
-        from survey_app.models import Procedure
-
         procedures = [*db.session.scalars(sa.select(Procedure.id)).all(), None]
         rows = []
         for unit in units:

@@ -76,3 +76,28 @@ def test_load_database_reads_the_packed_answers_as_the_answers_table_gives_them(
     pivoted = analysis.load_database(url, questionnaire="sipas-2023")
     assert len(packed_frame) == 155
     pd.testing.assert_frame_equal(packed_frame, pivoted)
+
+
+def test_packed_answers_that_cannot_be_read_are_refused_not_misread(app):
+    import pytest
+
+    import analysis
+
+    url = seed_random(app, 20, seed=6)
+    with app.app_context():
+        first, second = db.session.scalars(sa.text("SELECT id FROM responses ORDER BY id LIMIT 2")).all()
+        db.session.execute(sa.text("UPDATE answers SET value = 80 WHERE response_id = :id"), {"id": first})
+        db.session.commit()
+    with pytest.raises(ValueError, match="an answer value outside 0–74 is stored"):
+        analysis.load_database(url, questionnaire="sipas-2023")
+    with app.app_context():
+        db.session.execute(sa.text("UPDATE answers SET value = 3 WHERE response_id = :id"), {"id": first})
+        db.session.execute(sa.text("UPDATE responses SET answer_codes = '55' WHERE id = :id"), {"id": second})
+        db.session.commit()
+    with pytest.raises(ValueError, match="do not have 29 places; the answers table is intact"):
+        analysis.load_database(url, questionnaire="sipas-2023")
+    with app.app_context():
+        db.session.execute(sa.text("DELETE FROM answer_positions"))
+        db.session.commit()
+    with pytest.raises(ValueError, match="has no answer positions for it"):
+        analysis.load_database(url, questionnaire="sipas-2023")
