@@ -123,6 +123,8 @@ def _digits(size: int) -> np.ndarray:
     return out
 
 
+#: Relative size below which a composite's Σz² from tallies is rounding (see TallySource).
+_ROUNDING = 1e-12
 #: Criteria packed per bincount (3⁴ states each; a pair of blocks has 6,561 joint states per group).
 _BLOCK = 4
 
@@ -150,4 +152,10 @@ class TallySource(CountSource):
         diagonal = np.diagonal(self.tallies.gram, axis1=1, axis2=2)  # counts of each indicator
         s1 = (c * diagonal).sum(axis=1)
         s2 = np.einsum("gi,gij,gj->g", c, self.tallies.gram, c)
+        # The quadratic form sums terms of both signs: where they cancel (a composite whose
+        # influence values are all zero, as when its criteria's answers offset exactly) what
+        # is left is rounding, ~1e-16 of the terms, which a square root would magnify into
+        # a visible SE. Below 1e-12 of the terms' magnitude it is zero, as row sums give.
+        magnitude = np.einsum("gi,gij,gj->g", np.abs(c), self.tallies.gram, np.abs(c))
+        s2 = np.where(np.abs(s2) <= _ROUNDING * magnitude, 0.0, s2)
         return CompositeStats(self.bound.variance_from_sums(s1, s2), self.tallies.answered[spec.code])

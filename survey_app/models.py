@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -328,6 +329,34 @@ class AnswerCount(db.Model):
     item: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     n: Mapped[int] = mapped_column(BigInteger)
+
+
+class TallySeal(db.Model):
+    """How far the stored cell tallies of a questionnaire reach, and in which layout
+    (migration 0006; written by the nightly seal)."""
+
+    __tablename__ = "tally_seals"
+
+    questionnaire_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    layout: Mapped[str] = mapped_column(String(16))
+    through: Mapped[dt.date] = mapped_column(Date)
+
+
+class CellTally(db.Model):
+    """One half-month × unit × channel × same-day cell's tallies (analysis/cell_tallies.py):
+    derived from the responses by the nightly seal, read by the dashboard. ``same_day`` is
+    0 or 1, 2 for a response without the flag (poster and kiosk answers)."""
+
+    __tablename__ = "cell_tallies"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    questionnaire_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    starts_on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    same_day: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+    tallies: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Comment(db.Model):

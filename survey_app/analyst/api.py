@@ -15,16 +15,19 @@ from typing import Any
 import pandas as pd
 from flask import Blueprint, Response, current_app, request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 import analysis
+import questionnaires
+from analysis.cell_tallies import CELL_COLUMNS, analyze_cells
 from analysis.intervals import CI_METHODS
 
 from ..api.auth import REALM, ApiError, bearer_token, handle_api_error
 from ..extensions import csrf, db
-from ..models import Role, Unit
+from ..models import QuestionnaireVersion, Role, Unit
+from ..models import Response as StoredResponse
 from ..params import parse_day
-from ..services import apikeys, dataset
+from ..services import apikeys, cell_store, dataset
 from . import filters as F
 
 bp = Blueprint("indices_api", __name__, url_prefix="/api/v1")
@@ -131,6 +134,37 @@ def _newest(frame: pd.DataFrame) -> str:
     return f"{qid}@{int(pd.to_numeric(frame['questionnaire_version']).max())}"
 
 
+def _json(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, ensure_ascii=False, allow_nan=False)
+
+
+def _from_cells(key: str, opts: dict[str, Any]) -> bool:
+    """Whether the cell tallies answer (the same document, without loading responses):
+    grouped by what cells are kept by, no bootstrap, and analysed as the questionnaire's
+    newest version, which must then be the newest that has responses (as from the rows)."""
+    if "@" in key or opts["bootstrap"] or not set(opts["by"]) <= set(CELL_COLUMNS):
+        return False
+    q = questionnaires.load(key or "sipas-2023")
+    answered = select(StoredResponse.id).where(
+        StoredResponse.questionnaire_version_id == QuestionnaireVersion.id).exists()
+    newest = db.session.scalar(select(func.max(QuestionnaireVersion.version))
+                               .where(QuestionnaireVersion.questionnaire_id == q.id, answered))
+    return newest == q.version
+
+
+def _cells_document(qid: str, codes: set[str] | None, opts: dict[str, Any]) -> dict[str, Any]:
+    window = tuple(parse_day(opts[k]) if opts[k] else None for k in ("date_from", "date_to"))
+    found = cell_store.cells_for(db.engine, qid, window=window)
+    if codes is not None:
+        found = found.select(found.cells["unit"].isin(codes).to_numpy())
+    options = {k: v for k, v in opts.items() if k not in ("bootstrap", "seed")}
+    try:
+        return analyze_cells(found, questionnaires.load(qid), **{**options, "date_from": window[0],
+                                                                 "date_to": window[1]}).to_json()
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from None
+
+
 @bp.get("/indices")
 def indices():
     scope = _reader_scope()
@@ -153,8 +187,11 @@ def indices():
             doc = document(rows, key or None, opts)
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
-        return json.dumps(doc, ensure_ascii=False, allow_nan=False)
+        return _json(doc)
 
-    body = dataset.cache.result(db.engine, qid, cache_key, compute)
+    if _from_cells(key, opts):
+        body = dataset.cache.value(db.engine, qid, cache_key, lambda: _json(_cells_document(qid, codes, opts)))
+    else:
+        body = dataset.cache.result(db.engine, qid, cache_key, compute)
     current_app.logger.debug("indices served")
     return Response(body, mimetype="application/json", headers={"Cache-Control": "no-store"})

@@ -10,19 +10,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from flask import current_app
+from flask import g as request_memo
 from sqlalchemy import func, select
 
 import analysis
 import questionnaires
 from analysis import compare, priorities
+from analysis.cell_tallies import CELL_COLUMNS, CellTallies, analyze_cells
 from analysis.response_rate import CodeCounts
 from analysis.targets import Plan, load_plan, verdict
 
 from ..extensions import db
-from ..models import CodeKind, CodeStatus, Procedure, SurveyCode, Unit, utcnow
-from ..services import dataset
+from ..models import CodeKind, CodeStatus, Procedure, QuestionnaireVersion, Response, SurveyCode, Unit, utcnow
+from ..services import cell_store, dataset
 from ..services.rates import _utc_start
 from . import filters as F
 
@@ -55,17 +58,52 @@ def cached(v: View, name: str, compute) -> Any:
 
 def derived(v: View, name: str, compute: Callable[[], Any]) -> Any:
     """``compute()``, built from results the page already has (a chart, a comparison),
-    cached like :func:`cached` but without selecting the rows it would not read."""
-    return dataset.cache.result(db.engine, v.filters.questionnaire, (name, v.filters.key()),
-                                lambda _frame: compute())
+    cached like :func:`cached` but without loading the rows it would not read."""
+    return dataset.cache.value(db.engine, v.filters.questionnaire, (name, v.filters.key()), compute)
 
 
 def selected(v: View) -> pd.DataFrame:
     return cached(v, "rows", lambda rows: rows)
 
 
+def from_cells(v: View, options: dict[str, Any]) -> bool:
+    """Whether the analysis can come from the cell tallies: they are kept by unit, channel,
+    same-day flag and half-month (or day), not by procedure, and hold no design."""
+    return not v.filters.procedure and set(options) <= {"by", "period"} and set(
+        (options.get("by"),) if isinstance(options.get("by"), str) else options.get("by") or ()) <= set(CELL_COLUMNS)
+
+
+def cells(v: View) -> CellTallies:
+    """The cells of the responses the filters select (a date window is a union of cells)."""
+    f = v.filters
+    memo = request_memo.setdefault("sipas_cells", {})  # once per request, however many analyses read them
+    if f.key() not in memo:
+        memo[f.key()] = _selected_cells(v)
+    return memo[f.key()]
+
+
+def _selected_cells(v: View) -> CellTallies:
+    f = v.filters
+    found = cell_store.cells_for(db.engine, f.questionnaire, window=(f.date_from, f.date_to))
+    table = found.cells
+    mask = np.ones(len(table), dtype=bool)
+    if v.unit_codes is not None:
+        mask &= table["unit"].isin(v.unit_codes).to_numpy()
+    if f.channel:
+        mask &= (table["channel"] == f.channel).to_numpy()
+    if f.date_from:
+        mask &= (table["first"] >= pd.Timestamp(f.date_from)).to_numpy()
+    if f.date_to:
+        mask &= (table["last"] <= pd.Timestamp(f.date_to)).to_numpy()
+    return found.select(mask)
+
+
 def analyze(v: View, **options: Any) -> analysis.AnalysisResult:
+    """The analysis of the selected responses: from the cell tallies when the filters and
+    options allow (the same numbers, without loading responses), else from the rows."""
     key = "analyze:" + repr(sorted(options.items()))
+    if from_cells(v, options):
+        return derived(v, key, lambda: analyze_cells(cells(v), v.questionnaire, **options))
     return cached(v, key, lambda rows: analysis.analyze(rows, v.questionnaire, **options))
 
 
@@ -154,33 +192,52 @@ class Coverage:
 
 
 def coverage(v: View) -> Coverage:
-    def compute(rows: pd.DataFrame) -> Coverage:
-        days = rows["submitted_on"].dropna() if "submitted_on" in rows else pd.Series(dtype="datetime64[s]")
-        if days.empty:
-            return Coverage(len(rows), None, None)
-        return Coverage(len(rows), days.min().date(), days.max().date())
+    """Counted in the database (an index range), like the response rate."""
+    f = v.filters
+    query = (select(func.count(), func.min(Response.submitted_on), func.max(Response.submitted_on))
+             .join(QuestionnaireVersion, QuestionnaireVersion.id == Response.questionnaire_version_id)
+             .where(QuestionnaireVersion.questionnaire_id == f.questionnaire))
+    query = F.narrow(query, Response, f, v.unit_codes)
+    if f.channel:
+        query = query.where(Response.channel == f.channel)
+    count, first, last = db.session.execute(query).one()
+    return Coverage(int(count), _day(first), _day(last))
 
-    return cached(v, "coverage", compute)
+
+def _day(value: Any) -> dt.date | None:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value  # SQLite gives text
 
 
 def same_day_split(v: View) -> dict[str, Any] | None:
     """General and composite indices for answers given on the day the code was printed
-    (usually at the counter) against answers given later, with their difference."""
-    result = cached(v, "same_day", lambda rows: _same_day(rows, v.questionnaire))
-    return result
+    (usually at the counter) against answers given later, with their difference. Only the
+    single-use answers (a group of their own would change the others' intervals, which are
+    computed over the whole sample)."""
+    if from_cells(v, {"by": "same_day"}):
+        def from_cell_tallies() -> analysis.AnalysisResult | None:
+            found = cells(v)
+            single = found.select(found.cells["same_day"].notna().to_numpy())
+            return analyze_cells(single, v.questionnaire, by="same_day") if len(single) else None
+
+        return _same_day(derived(v, "same_day", from_cell_tallies))
+    return _same_day(cached(v, "same_day", lambda rows: _same_day_rows(rows, v.questionnaire)))
 
 
-def _same_day(rows: pd.DataFrame, q: questionnaires.Questionnaire) -> dict[str, Any] | None:
+def _same_day_rows(rows: pd.DataFrame, q: questionnaires.Questionnaire) -> analysis.AnalysisResult | None:
     if "same_day" not in rows or rows["same_day"].isna().all():
         return None
-    # Only the single-use answers (a group of their own would change the others' intervals,
-    # which are computed over the whole sample), and only the columns the two indices read.
+    # Only the columns the two indices read.
     answered = rows["same_day"].notna()
     columns = [c.code for c in q.criteria] + ([q.general.code] if q.general else []) + ["same_day"]
     single = rows[[c for c in columns if c in rows]]
     if not bool(answered.all()):
         single = single[answered]
-    result = analysis.analyze(single, q, by="same_day")
+    return analysis.analyze(single, q, by="same_day")
+
+
+def _same_day(result: analysis.AnalysisResult | None) -> dict[str, Any] | None:
+    if result is None:
+        return None
     groups = {int(g.keys["same_day"]): g for g in result.groups}
     if 0 not in groups or 1 not in groups:
         return {"today": groups.get(1), "later": groups.get(0), "differences": {}}
@@ -209,7 +266,7 @@ def trend(v: View) -> dict[str, Any]:
 def units(v: View) -> dict[str, Any]:
     result = analyze(v, by="unit")
     ranking = None
-    if cached(v, "unit-count", lambda rows: rows["unit"].nunique()) >= 2:
+    if sum(g.keys.get("unit") is not None for g in result.groups) >= 2:
         # Pairwise on the per-unit result: the ranking (shrinkage, funnel) needs no re-analysis.
         comparisons = derived(v, "units-compare", lambda: compare.compare_units(
             result, reference="pairwise", levels=("general",) if v.questionnaire.general else ("overall",)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import pandas as pd
 from flask import request
@@ -114,4 +115,18 @@ def apply(frame: pd.DataFrame, filters: Filters, codes: set[str] | None) -> pd.D
     return frame[mask] if not bool(mask.all()) else frame
 
 
-__all__ = ["CHANNELS", "PERIODS", "Filters", "apply", "from_request", "unit_codes"]
+def narrow(query: Any, model: Any, filters: Filters, codes: set[str] | frozenset[str] | None) -> Any:
+    """``query`` over ``model`` (responses or comments: unit, procedure, day) kept to the
+    filters' units, procedure and days, as :func:`apply` keeps a frame's rows."""
+    if codes is not None:
+        query = query.where(model.unit_id.in_(select(Unit.id).where(Unit.code.in_(codes))))
+    if filters.procedure:
+        query = query.where(model.procedure_id.in_(select(Procedure.id).where(Procedure.code == filters.procedure)))
+    if filters.date_from:
+        query = query.where(model.submitted_on >= filters.date_from)
+    if filters.date_to:
+        query = query.where(model.submitted_on <= filters.date_to)
+    return query
+
+
+__all__ = ["CHANNELS", "PERIODS", "Filters", "apply", "from_request", "narrow", "unit_codes"]

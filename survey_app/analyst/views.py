@@ -181,14 +181,7 @@ def comments():
     page = page_number()
     query = (select(Comment, Unit, Procedure).join(Unit, Unit.id == Comment.unit_id)
              .outerjoin(Procedure, Procedure.id == Comment.procedure_id))
-    if v.unit_codes is not None:
-        query = query.where(Unit.code.in_(v.unit_codes))
-    if f.procedure:
-        query = query.where(Procedure.code == f.procedure)
-    if f.date_from:
-        query = query.where(Comment.submitted_on >= f.date_from)
-    if f.date_to:
-        query = query.where(Comment.submitted_on <= f.date_to)
+    query = F.narrow(query, Comment, f, v.unit_codes)
     if search:
         escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(or_(Comment.text.ilike(f"%{escaped}%", escape="\\")))

@@ -180,13 +180,12 @@ def unlink_command() -> None:
 @click.command("seal")
 @with_appcontext
 def seal_command() -> None:
-    """Rewrite answers, comments and codes in key order: where a row lies on disk then says
-    nothing about when it was written. Run nightly (it holds the write lock while it runs)."""
-    from ..services import audit
-    from ..services.seal import ACTION, rewrite_in_key_order
+    """Bring the dashboard's cell tallies up to yesterday, then rewrite answers, comments and
+    codes in key order: where a row lies on disk then says nothing about when it was
+    written. The server does it nightly (it holds the write lock while it runs)."""
+    from ..services.seal import seal
 
-    result = rewrite_in_key_order()
-    audit.record("cli", ACTION, None, backend=result.backend)
+    result, _entry = seal("cli")
     db.session.commit()
     what = "the whole database (VACUUM)" if result.backend == "sqlite" else ", ".join(result.tables) + " (CLUSTER)"
     click.echo(f"Rewritten in key order: {what}.")

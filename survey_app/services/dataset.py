@@ -32,6 +32,8 @@ from sqlalchemy import Engine, func, select
 import analysis
 
 from ..models import QuestionnaireVersion, Response
+from . import cell_store
+from .lru import Lru
 from .snapshots import SnapshotStore
 
 
@@ -122,6 +124,7 @@ class _Entry:
         self.frame: pd.DataFrame | None = None
         self.version: DataVersion | None = None
         self.results: OrderedDict[Hashable, Any] = OrderedDict()
+        self.values = Lru(256)  # by (data version, key): results that need no frame
         self.snapshot_rows = 0  # rows in the newest snapshot written or read
 
 
@@ -205,9 +208,17 @@ class ResponseCache:
                     entry.results.popitem(last=False)
         return value
 
+    def value(self, engine: Engine, questionnaire_id: str, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """``compute()``, cached by ``key`` until the data change, for results that do not
+        read the frame (analyses from cell tallies, charts of results): a fresh process
+        answers them without loading a single response."""
+        version = current_version(engine, questionnaire_id)
+        return self._entry(engine, questionnaire_id).values.get((version, key), compute)
+
     def clear(self) -> None:
         with self._guard:
             self._entries.clear()
+        cell_store.memo.clear()
 
 
 cache = ResponseCache()

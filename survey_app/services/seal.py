@@ -30,9 +30,9 @@ from sqlalchemy import select, text
 from ..database import seal_wal
 from ..extensions import db
 from ..models import AuditEntry
-from . import audit
+from . import audit, cell_store
 from .background import repeat
-from .timekeeping import zone
+from .timekeeping import today, zone
 
 ACTION = "database.seal"
 _LOCK_KEY = zlib.crc32(b"sipas seal")  # PostgreSQL advisory lock: one host at a time
@@ -40,7 +40,8 @@ _LOCK_KEY = zlib.crc32(b"sipas seal")  # PostgreSQL advisory lock: one host at a
 # PostgreSQL: each table with the index whose order carries no time.
 # answer_counts: its newest row versions are the cells the newest response counted in.
 _CLUSTER = (("responses", "pk_responses"), ("answers", "pk_answers"), ("comments", "pk_comments"),
-            ("survey_codes", "pk_survey_codes"), ("answer_counts", "pk_answer_counts"))
+            ("survey_codes", "pk_survey_codes"), ("answer_counts", "pk_answer_counts"),
+            ("cell_tallies", "pk_cell_tallies"))
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,15 @@ def rewrite_in_key_order() -> SealResult:
             tables = tuple(table for table, _ in _CLUSTER)
     seal_wal()
     return SealResult(engine.dialect.name, tables)
+
+
+def seal(actor: str) -> tuple[SealResult, AuditEntry]:
+    """The night's work: the cell tallies brought up to yesterday (local), then every table
+    rewritten in key order, and an audit entry saying so (not committed)."""
+    refreshed = cell_store.refresh_all(db.engine, today() - dt.timedelta(days=1))
+    result = rewrite_in_key_order()
+    rebuilt = sum(len(r.halves) for r in refreshed)
+    return result, audit.record(actor, ACTION, None, backend=result.backend, tally_halves=rebuilt)
 
 
 @contextlib.contextmanager
@@ -113,8 +123,7 @@ def seal_if_due(now: dt.datetime, *, actor: str = "server") -> bool:
         if not mine or _sealed_since(began):
             db.session.remove()
             return False
-        result = rewrite_in_key_order()
-        entry = audit.record(actor, ACTION, None, backend=result.backend)
+        _result, entry = seal(actor)
         entry.at = now.astimezone(dt.UTC).replace(tzinfo=None)  # the clock the hour was judged by
         db.session.commit()
     return True
