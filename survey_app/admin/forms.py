@@ -67,7 +67,7 @@ def _name(label: str, max_length: int) -> StringField:
 
 
 class ConfirmForm(FlaskForm):
-    """A bare POST with CSRF (revoke a key)."""
+    """A bare POST with CSRF (revoke a key, unlock an account)."""
 
 
 class UnitAddForm(FlaskForm):

@@ -251,7 +251,7 @@ def _too_large(exc: RequestEntityTooLarge):
 @bp.get("/users", endpoint="users")  # the function name would hide the users service
 def users_list():
     rows = db.session.scalars(select(User).order_by(User.role, User.username)).all()
-    return render_template("admin/users.html", rows=rows)
+    return render_template("admin/users.html", rows=rows, account_status=users.status)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -281,7 +281,8 @@ def _other_active_admins(user: User) -> int:
 
 def _user_page(user: User, form: UserEditForm, reset: PasswordResetForm, errors: list[str] | None = None):
     return _form_page(form, title=f"Tài khoản {user.username}", submit="Lưu", back=url_for("admin.users"),
-                      errors=errors, template="admin/user_edit.html", user=user, reset=reset)
+                      errors=errors, template="admin/user_edit.html", user=user, reset=reset,
+                      unlock=ConfirmForm(), status=users.status(user), locked=users.is_locked(user))
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -318,9 +319,8 @@ def user_password(user_id: int):
     user: User = _get_or_404(User, user_id)
     reset = PasswordResetForm()
     if reset.validate_on_submit():
-        user.failed_logins, user.locked_until = 0, None
         try:
-            users.set_password(user, reset.password.data, actor=_me())
+            users.reset_password(user, reset.password.data, actor=_me())
         except users.AccountError as exc:
             db.session.rollback()
             reset.password.errors = [str(exc)]
@@ -335,6 +335,16 @@ def user_password(user_id: int):
     form.unit.data = user.unit.code if user.unit else ""
     page, _ = _user_page(user, form, reset)
     return page, 400
+
+
+@bp.post("/users/<int:user_id>/unlock")
+def user_unlock(user_id: int):
+    user: User = _get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    users.unlock(user, actor=_me())
+    flash(f"Đã mở khóa đăng nhập cho {user.username} (mật khẩu giữ nguyên).", "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id), 303)
 
 
 # API keys ------------------------------------------------------------------------------------

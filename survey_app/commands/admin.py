@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Procedure, Role
+from ..models import Procedure, Role, User
 from ..services import catalog, users
 from . import fail
 
@@ -99,15 +99,58 @@ def user_group() -> None:
 @with_appcontext
 def user_add(username: str, role: str, unit: str | None, password_stdin: bool) -> None:
     """Add a staff, analyst or admin account."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _password(password_stdin, "Mật khẩu")
     try:
         user = users.add_user(username, password, role, unit=unit, actor="cli")
     except users.AccountError as exc:
         raise fail(str(exc)) from None
     click.echo(f"Added user {user.username} ({user.role}{', unit ' + unit if unit else ''}).")
+
+
+@user_group.command("list")
+@with_appcontext
+def user_list() -> None:
+    """Every account: name, role, unit, state (locked, until when)."""
+    rows = db.session.scalars(select(User).order_by(User.role, User.username)).all()
+    click.echo("tên đăng nhập\tvai trò\tđơn vị\ttrạng thái")
+    for user in rows:
+        click.echo(f"{user.username}\t{user.role}\t{user.unit.code if user.unit else '—'}\t{users.status(user)}")
+
+
+@user_group.command("unlock")
+@click.argument("username")
+@with_appcontext
+def user_unlock(username: str) -> None:
+    """Lift a lockout after repeated wrong passwords (the password stays)."""
+    try:
+        user = users.find(username)
+    except users.AccountError as exc:
+        raise fail(str(exc)) from None
+    was = users.status(user)
+    users.unlock(user, actor="cli")
+    click.echo(f"Đã mở khóa đăng nhập cho {user.username} (trước đó: {was}).")
+
+
+@user_group.command("reset-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+@with_appcontext
+def user_reset_password(username: str, password_stdin: bool) -> None:
+    """Set a new password: the lockout is lifted and every session of the account ends."""
+    try:
+        user = users.find(username)
+        password = _password(password_stdin, "Mật khẩu mới")
+        users.reset_password(user, password, actor="cli")
+    except users.AccountError as exc:
+        db.session.rollback()
+        raise fail(str(exc)) from None
+    click.echo(f"Đã đặt mật khẩu mới cho {user.username}, mở khóa và đăng xuất mọi phiên đang mở.")
+
+
+def _password(from_stdin: bool, prompt: str) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt(prompt, hide_input=True, confirmation_prompt=True)
 
 
 COMMANDS = [unit_group, procedure_group, user_group]

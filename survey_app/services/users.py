@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import Role, StaffSession, User, random_id, utcnow
 from . import audit
 from .catalog import CatalogError, unit_by_code
+from .timekeeping import local_time
 
 MIN_PASSWORD = 10
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -162,6 +163,35 @@ def change_password(user: User, current: str, new: str, *, max_failures: int, lo
         raise AccountError("Mật khẩu hiện tại không đúng (the current password is wrong).")
     user.failed_logins = 0
     set_password(user, new, actor=user.username)
+
+
+def status(user: User) -> str:
+    """The account's state as an admin reads it, in Vietnamese."""
+    if not user.active:
+        return "đã khóa (ngừng hoạt động)"
+    if is_locked(user):
+        return f"tạm khóa đăng nhập đến {local_time(user.locked_until)} (nhập sai mật khẩu nhiều lần)"
+    return "đang hoạt động"
+
+
+def find(username: str) -> User:
+    user = db.session.scalar(select(User).filter_by(username=username.strip().lower()))
+    if user is None:
+        raise AccountError(f"Không có tài khoản '{username[:64]}' (no such user): xem `sipas user list`.")
+    return user
+
+
+def unlock(user: User, *, actor: str) -> None:
+    """End a lockout after repeated wrong passwords now (the password stays)."""
+    user.failed_logins, user.locked_until = 0, None
+    audit.record(actor, "user.unlock", user.username)
+    db.session.commit()
+
+
+def reset_password(user: User, new: str, *, actor: str) -> None:
+    """An administrator's reset: a new password, the lockout lifted, every session ended."""
+    user.failed_logins, user.locked_until = 0, None
+    set_password(user, new, actor=actor)
 
 
 def set_password(user: User, new: str, *, actor: str) -> None:

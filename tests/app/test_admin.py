@@ -384,6 +384,36 @@ def test_reset_password(app, admin):
     assert entry.actor == "admin" and entry.target == "staff" and NEW_PASSWORD not in (entry.details or "")
 
 
+def test_a_locked_account_shows_as_locked_and_unlocks_without_a_new_password(app, admin, auth, client):
+    """Five wrong passwords lock the account; the admin's list and the account's page say
+    until when, and one button lifts the lock (the password stays, as the flash says)."""
+    user = get(app, User, username="staff")
+    other = app.test_client()
+    for _ in range(5):
+        login_as_client = other.get("/staff/login").get_data(as_text=True)
+        other.post("/staff/login", data={"username": "staff", "password": "wrong password!",
+                                         "csrf_token": csrf_token(login_as_client)})
+    assert get(app, User, username="staff").locked_until is not None
+    listing = text(admin.get("/admin/users"))
+    assert re.search(r'<span class="flag">tạm khóa đăng nhập đến \d\d/\d\d/\d{4} \d\d:\d\d', listing), listing
+    page = text(admin.get(f"/admin/users/{user.id}"))
+    assert "tạm khóa đăng nhập đến" in page and "Mở khóa đăng nhập" in page
+    response = submit(admin, f"/admin/users/{user.id}/unlock", page=f"/admin/users/{user.id}")
+    assert response.status_code == 303
+    after = text(admin.get(response.headers["Location"]))
+    assert "Đã mở khóa đăng nhập cho staff (mật khẩu giữ nguyên)" in after and "Mở khóa đăng nhập</button>" not in after
+    assert get(app, User, username="staff").locked_until is None
+    assert login_as(app, "staff", PASSWORD)[1].status_code == 302
+    [entry] = audited(app, "user.unlock")
+    assert entry.actor == "admin" and entry.target == "staff"
+    assert admin.post(f"/admin/users/{user.id}/unlock").status_code == 400  # no CSRF token
+    # A lock that has run out is not shown as one.
+    with app.app_context():
+        db.session.get(User, user.id).locked_until = dt.datetime(2000, 1, 1)
+        db.session.commit()
+    assert "tạm khóa" not in text(admin.get("/admin/users"))
+
+
 def test_reset_own_password_keeps_the_session(app, admin):
     admin_id = get(app, User, username="admin").id
     response = submit(admin, f"/admin/users/{admin_id}/password", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},

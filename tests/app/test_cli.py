@@ -63,6 +63,41 @@ def test_user_add_with_password_stdin(app, runner):
     assert no_unit.exit_code == 1 and "--unit" in no_unit.output
 
 
+def test_user_list_unlock_and_reset_password(app, runner):
+    """The accounts an admin manages on the web, from the command line too: the list says
+    who is locked until when; unlock keeps the password; reset sets one, unlocks, and ends
+    every session; an unknown name says how to find the right one."""
+    import datetime as dt
+
+    from survey_app.models import AuditEntry
+
+    with app.app_context():
+        db.session.scalar(select(User).filter_by(username="staff")).locked_until = dt.datetime(2999, 1, 1, 1, 30)
+        db.session.commit()
+    listing = runner.invoke(["user", "list"])
+    assert listing.exit_code == 0
+    lines = {line.split("\t")[0]: line for line in listing.output.splitlines()}
+    assert lines["staff"].endswith("tạm khóa đăng nhập đến 01/01/2999 08:30 (nhập sai mật khẩu nhiều lần)"), lines
+    assert lines["analyst"].split("\t")[1:] == ["analyst", "—", "đang hoạt động"]
+    unlocked = runner.invoke(["user", "unlock", "Staff"])
+    assert unlocked.exit_code == 0 and "Đã mở khóa đăng nhập cho staff" in unlocked.output
+    reset = runner.invoke(["user", "reset-password", "analyst", "--password-stdin"], input="một mật khẩu mới dài\n")
+    assert reset.exit_code == 0 and "đăng xuất mọi phiên" in reset.output
+    short = runner.invoke(["user", "reset-password", "analyst", "--password-stdin"], input="ngắn\n")
+    assert short.exit_code == 1 and "10" in short.output
+    unknown = runner.invoke(["user", "unlock", "khongco"])
+    assert unknown.exit_code == 1 and "sipas user list" in unknown.output
+    with app.app_context():
+        assert db.session.scalar(select(User).filter_by(username="staff")).locked_until is None
+        actions = [(e.actor, e.action, e.target) for e in db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action.in_(["user.unlock", "user.password"])).order_by(AuditEntry.id))]
+    assert actions == [("cli", "user.unlock", "staff"), ("cli", "user.password", "analyst")]
+    from survey_app.services import users
+
+    with app.app_context():
+        assert users.authenticate("analyst", "một mật khẩu mới dài", max_failures=5, lock_minutes=15).user
+
+
 def test_codes_issue_formats(app, runner):
     result = runner.invoke(["codes", "issue", "--unit", ORG.section, "--count", "3", "--format", "json"])
     rows = json.loads(result.stdout)

@@ -448,6 +448,8 @@ STAFF: dict[str, Check] = {
     "sipas procedure import catalogue.csv": _says("Imported catalogue.csv: 2 added, 0 updated."),
     "sipas user add lan --role staff --unit LS --password-stdin < password.txt":
         _says("Added user lan (staff, unit LS)."),
+    "sipas user list": _says("lan\tstaff\tLS\tđang hoạt động"),
+    "sipas user unlock lan": _says("Đã mở khóa đăng nhập cho lan (trước đó: đang hoạt động)."),
     "sipas codes issue --unit LS --procedure 1.000301 --count 24 --pdf shift.pdf": check_codes,
     "sipas codes issue --unit LS --kind counter --pdf poster.pdf": check_poster,
     "sipas export responses -o responses.csv": check_responses_csv,
