@@ -41,6 +41,7 @@ KEYS = {
     "questionnaire_version": Key("r.questionnaire_version_id", "qv.version", INT),
     "channel": Key("r.channel", "r.channel", TEXT),
     "same_day": Key("COALESCE(CAST(r.same_day AS INTEGER), -1)", "r.same_day", INT),
+    "flagged": Key("CAST(r.burst AS INTEGER)", "r.burst", INT),
     **{name: Key(f"COALESCE(r.{name}, '')", f"r.{name}", TEXT) for name in (
         "respondent_type", "feedback_given", "gender", "age_group", "ethnicity", "education",
         "occupation", "residence")},

@@ -2,7 +2,7 @@
 
 All three return frames in the export format of docs/CONTRACTS.md: the metadata columns
 ``response_id, questionnaire, questionnaire_version, unit, procedure, channel,
-submitted_on, same_day, respondent_type, feedback_given, gender, age_group, ethnicity,
+submitted_on, same_day, flagged, respondent_type, feedback_given, gender, age_group, ethnicity,
 education, occupation, residence`` followed by the questionnaire's answer columns.
 Coded text columns stay text; every other column whose values are all numbers (answers,
 design weights, ...) becomes numeric (float64, NaN for blank); ``submitted_on`` becomes
@@ -32,11 +32,11 @@ from .safe_text import restore_frame
 #: Metadata columns of the response export, in order.
 EXPORT_COLUMNS = (
     "response_id", "questionnaire", "questionnaire_version", "unit", "procedure", "channel",
-    "submitted_on", "same_day", "respondent_type", "feedback_given", "gender", "age_group",
+    "submitted_on", "same_day", "flagged", "respondent_type", "feedback_given", "gender", "age_group",
     "ethnicity", "education", "occupation", "residence",
 )
 #: Export columns that hold codes or identifiers: always text, never converted to numbers.
-TEXT_COLUMNS = frozenset(EXPORT_COLUMNS) - {"questionnaire_version", "same_day", "submitted_on"}
+TEXT_COLUMNS = frozenset(EXPORT_COLUMNS) - {"questionnaire_version", "same_day", "flagged", "submitted_on"}
 
 _ZIP_MAGIC = b"PK\x03\x04"
 
@@ -382,7 +382,7 @@ def load_database(
         meta_sql = sa.text(
             "SELECT r.id AS response_id, qv.questionnaire_id AS questionnaire,"
             " qv.version AS questionnaire_version, u.code AS unit, p.code AS procedure,"
-            " r.channel, r.submitted_on, r.same_day, r.respondent_type, r.feedback_given,"
+            " r.channel, r.submitted_on, r.same_day, r.burst AS flagged, r.respondent_type, r.feedback_given,"
             " r.gender, r.age_group, r.ethnicity, r.education, r.occupation, r.residence"
             + (", r.questionnaire_version_id, r.answer_codes" if packed else "") + base
         ).bindparams(*bind)
@@ -409,7 +409,8 @@ def load_database(
             wide = _answer_matrix(conn.execution_options(stream_results=True).execute(answer_sql, params),
                                   meta["response_id"], columns)
     wide.index = meta.index
-    meta["same_day"] = _same_day(meta["same_day"])
+    for flag in ("same_day", "flagged"):
+        meta[flag] = _same_day(meta[flag])
     frame = pd.concat([meta, wide.astype(np.float64)], axis=1)
     frame = _normalise(frame)
     frame = frame.sort_values(["submitted_on", "response_id"], kind="stable")
@@ -422,15 +423,16 @@ _CHUNK = 250_000
 
 
 def _same_day(column: pd.Series) -> pd.Series:
-    """The stored flag (boolean on PostgreSQL, 0/1 on SQLite) as the export's 0/1/blank."""
+    """A stored flag (boolean on PostgreSQL, 0/1 on SQLite) as the export's 0/1/blank."""
     return column.map(lambda v: np.nan if v is None or pd.isna(v) else int(bool(v))).astype(np.float64)
 
 
 def export_frame(rows: list[Any], columns: list[str]) -> pd.DataFrame:
     """Database rows of export columns in the export's types (what load_database gives)."""
     frame = _frame(rows, columns)
-    if "same_day" in frame.columns:
-        frame["same_day"] = _same_day(frame["same_day"])
+    for flag in ("same_day", "flagged"):
+        if flag in frame.columns:
+            frame[flag] = _same_day(frame[flag])
     return _normalise(frame)
 
 

@@ -59,6 +59,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "err_too_large_title": ("Nội dung gửi quá lớn", "Too much data sent"),
     "err_too_large_body": ("Nội dung gửi đi quá lớn. Vui lòng rút ngắn góp ý và gửi lại.",
                            "What was sent is too large. Please shorten your comment and send it again."),
+    "err_poster_rate_title": ("Mời Ông/Bà quay lại sau ít phút", "Please come back in a few minutes"),
+    "err_poster_rate_body": (
+        "Từ thiết bị hoặc mạng này, mã tại quầy vừa nhận nhiều đánh giá trong ít phút. Để mỗi ý kiến chỉ được "
+        "tính một lần, Ông/Bà vui lòng thử lại sau ít phút, hoặc xin cán bộ tại quầy một mã dùng một lần cho hồ sơ "
+        "của mình.",
+        "This device or network has just sent several answers to the counter's code. So that each opinion counts "
+        "once, please try again in a few minutes, or ask the counter for a single-use code for your dossier."),
     "err_rate_title": ("Quá nhiều lượt thử", "Too many attempts"),
     "err_rate_body": ("Có quá nhiều lượt thử từ thiết bị này. Vui lòng chờ vài phút rồi thử lại.",
                       "There were too many attempts from this device. Please wait a few minutes and try again."),

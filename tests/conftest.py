@@ -213,8 +213,11 @@ def phone(browser):
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
-    """Rate-limit memory is per process; each test starts with none (ids repeat across tests)."""
+    """Rate-limit and burst memory is per process; each test starts with none (ids repeat
+    across tests)."""
     from survey_app.public import views as public_views
+    from survey_app.services import responses
 
     public_views._limits.storage.reset()
+    responses.burst_watch.clear()
     yield

@@ -68,8 +68,9 @@ def selected(v: View) -> pd.DataFrame:
 
 def from_cells(v: View, options: dict[str, Any]) -> bool:
     """Whether the analysis can come from the cell tallies: they are kept by unit, channel,
-    same-day flag and half-month (or day), not by procedure, and hold no design."""
-    return not v.filters.procedure and set(options) <= {"by", "period"} and set(
+    same-day flag and half-month (or day), not by procedure or the poster flag, and hold
+    no design."""
+    return not v.filters.procedure and not v.filters.flagged and set(options) <= {"by", "period"} and set(
         (options.get("by"),) if isinstance(options.get("by"), str) else options.get("by") or ()) <= set(CELL_COLUMNS)
 
 
@@ -200,6 +201,8 @@ def coverage(v: View) -> Coverage:
     query = F.narrow(query, Response, f, v.unit_codes)
     if f.channel:
         query = query.where(Response.channel == f.channel)
+    if f.flagged == "exclude":
+        query = query.where(Response.burst.is_(False))
     count, first, last = db.session.execute(query).one()
     return Coverage(int(count), _day(first), _day(last))
 

@@ -17,6 +17,8 @@ from ..services.catalog import descendant_ids
 
 PERIODS = {"month": "Tháng", "quarter": "Quý", "half": "6 tháng", "year": "Năm", "par": "Kỳ báo cáo CCHC"}
 CHANNELS = {"": "Tất cả", "single": "Mã dùng một lần", "counter": "Áp phích tại quầy"}
+#: Poster answers stored flagged (in a burst, or past the per-client limit): in or out.
+FLAGGED = {"": "Tính cả phiếu gắn cờ", "exclude": "Không tính phiếu gắn cờ"}
 
 
 @dataclass(frozen=True)
@@ -28,17 +30,19 @@ class Filters:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     channel: str = ""
+    flagged: str = ""
     errors: tuple[str, ...] = field(default=(), compare=False)
 
     def key(self) -> tuple:
         return (self.questionnaire, self.unit, self.procedure, self.period, self.date_from, self.date_to,
-                self.channel)
+                self.channel, self.flagged)
 
     def query(self, **overrides: object) -> dict[str, str]:
         """The filters as query-string arguments (for links that keep them)."""
         values = {"q": self.questionnaire, "unit": self.unit, "procedure": self.procedure, "period": self.period,
                   "from": self.date_from.isoformat() if self.date_from else "",
-                  "to": self.date_to.isoformat() if self.date_to else "", "channel": self.channel}
+                  "to": self.date_to.isoformat() if self.date_to else "", "channel": self.channel,
+                  "flagged": self.flagged}
         values.update({k: str(v) for k, v in overrides.items()})
         return {k: v for k, v in values.items() if v}
 
@@ -85,11 +89,14 @@ def from_request() -> Filters:
     channel = request.args.get("channel") or ""
     if channel not in CHANNELS:
         channel = ""
+    flagged = request.args.get("flagged") or ""
+    if flagged not in FLAGGED:
+        flagged = ""
     date_from, date_to = _date("from", errors), _date("to", errors)
     if date_from and date_to and date_from > date_to:
         errors.append("Ngày bắt đầu sau ngày kết thúc: đã đổi chỗ hai ngày.")
         date_from, date_to = date_to, date_from
-    return Filters(questionnaire, unit, procedure, period, date_from, date_to, channel, tuple(errors))
+    return Filters(questionnaire, unit, procedure, period, date_from, date_to, channel, flagged, tuple(errors))
 
 
 def unit_codes(unit: str) -> set[str]:
@@ -108,6 +115,8 @@ def apply(frame: pd.DataFrame, filters: Filters, codes: set[str] | None) -> pd.D
         mask &= frame["procedure"].eq(filters.procedure)
     if filters.channel:
         mask &= frame["channel"].eq(filters.channel)
+    if filters.flagged == "exclude" and "flagged" in frame:
+        mask &= frame["flagged"].ne(1)
     if filters.date_from:
         mask &= frame["submitted_on"] >= pd.Timestamp(filters.date_from)
     if filters.date_to:
@@ -129,4 +138,4 @@ def narrow(query: Any, model: Any, filters: Filters, codes: set[str] | frozenset
     return query
 
 
-__all__ = ["CHANNELS", "PERIODS", "Filters", "apply", "from_request", "narrow", "unit_codes"]
+__all__ = ["CHANNELS", "FLAGGED", "PERIODS", "Filters", "apply", "from_request", "narrow", "unit_codes"]

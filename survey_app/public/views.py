@@ -89,6 +89,10 @@ def survey(code: str):
     except CodeError as exc:
         return _problem_page(exc.problem, code[:64])
     q = record.questionnaire()
+    poster = record.kind == CodeKind.COUNTER
+    if poster and request.method == "GET" and not _limits.test(_poster_limit(), "counter", str(record.id), _client()):
+        # Said before the form is shown, so nobody fills it in for nothing.
+        return error_page(429, "err_poster_rate")
     values: dict[str, str] = {}
     errors: dict[str, tuple[str, str]] = {}
     if request.method == "POST":
@@ -97,14 +101,15 @@ def survey(code: str):
         if values.get("website"):  # honeypot: people never see this field
             log.info("honeypot field filled; submission refused")
             return error_page(400, "err_bad_request")
-        if record.kind == CodeKind.COUNTER and not _limits.hit(
-            parse_limit(current_app.config["SIPAS_COUNTER_RATE_LIMIT"]), "counter", str(record.id), _client()
-        ):
-            return error_page(429, "err_rate")
         result = responses.validate(q, values)
         if isinstance(result, responses.Submission):
+            # A completed answer is never thrown away: past the poster's per-client limit
+            # (the form was already open) it is stored flagged, for analysts to weigh.
+            over = poster and not _limits.hit(_poster_limit(), "counter", str(record.id), _client())
+            if over:
+                log.info("poster answer over the per-client limit: stored flagged")
             try:
-                responses.store(record, q, result)
+                responses.store(record, q, result, over_limit=over)
             except CodeError as exc:
                 return _problem_page(exc.problem)
             return redirect(url_for("public.thanks", lang=current_lang()), 303)
@@ -113,6 +118,10 @@ def survey(code: str):
                        token=form_token.issue(record.id), action=url_for("public.survey", code=code.upper()),
                        values=values, errors=errors,
                        status=400 if errors else 200)
+
+
+def _poster_limit():
+    return parse_limit(current_app.config["SIPAS_COUNTER_RATE_LIMIT"])
 
 
 @bp.get("/thanks")

@@ -142,14 +142,20 @@ class _BurstWatch:
                 times.popleft()
             return len(times) >= threshold
 
+    def clear(self) -> None:
+        with self._lock:
+            self._times.clear()
+
 
 burst_watch = _BurstWatch()
 
 
-def store(record: SurveyCode | codes.CodeInfo, q: Questionnaire, submission: Submission) -> str:
+def store(record: SurveyCode | codes.CodeInfo, q: Questionnaire, submission: Submission, *,
+          over_limit: bool = False) -> str:
     """Store a response for ``record`` in one transaction; burn a single-use code in it.
 
-    Returns the new response's random id. Raises CodeError(ANSWERED, VOIDED or EXPIRED)
+    A poster's answer is flagged (``burst``) when it came in a burst or ``over_limit`` (past
+    the per-client limit). Returns the new response's random id. Raises CodeError(ANSWERED, VOIDED or EXPIRED)
     and stores nothing when the code can no longer be used, including when a simultaneous
     submission of the same code won the race: the burn is one conditional UPDATE, and of
     two racing transactions only one changes the row (on SQLite the write lock orders them;
@@ -171,7 +177,7 @@ def store(record: SurveyCode | codes.CodeInfo, q: Questionnaire, submission: Sub
                   "procedure_id": record.procedure_id, "submitted_on": today}
         response_id = random_id()
         connection.execute(insert(Response.__table__).values(
-            **shared, id=response_id, channel=str(record.kind), burst=not single and _burst(record.id),
+            **shared, id=response_id, channel=str(record.kind), burst=not single and (_burst(record.id) or over_limit),
             same_day=today == local_date(record.issued_at) if single else None,
             **{name: submission.choices.get(name) for name in CHOICE_FIELDS}))
         if submission.answers:

@@ -173,3 +173,26 @@ def test_the_api_from_cells_equals_the_api_from_rows(seeded, load_calls):
                                 date_from="2024-02-10", date_to="2025-05-14").to_json()
     assert_same(from_cells, expected)
     assert len(from_cells["groups"]) > 10
+
+
+def test_flagged_poster_answers_can_be_left_out(app):
+    """The dashboard's "Phiếu gắn cờ" filter: flagged poster answers in (from the cells) or
+    out (from the rows, which carry the flag), the coverage counted the same way."""
+    from survey_app.analyst import data as D
+    from tests.support import store_random_answers
+
+    store_random_answers(app, count=4, seed=3)
+    with app.app_context():
+        db.session.execute(sa.update(Response).where(Response.id.in_(
+            sa.select(Response.id).order_by(Response.id).limit(1).scalar_subquery())).values(burst=True))
+        db.session.commit()
+    Auth(app.test_client()).login("analyst")
+    for query, expected in (("", 4), ("?flagged=exclude", 3)):
+        with app.test_request_context("/analyst/" + query):
+            v = D.view()
+            assert D.from_cells(v, {}) == (not query)
+            assert D.analyze(v).groups[0].n == D.coverage(v).responses == expected
+    client = app.test_client()
+    Auth(client).login("analyst")
+    page = client.get("/analyst/?flagged=exclude").get_data(as_text=True)
+    assert '<option value="exclude" selected>Không tính phiếu gắn cờ</option>' in page

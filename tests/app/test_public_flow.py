@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+import analysis
 from survey_app.extensions import db
 from survey_app.models import Answer, Comment, Response, SurveyCode
 from tests.support import csrf_token, full_answers, issue_codes
@@ -180,14 +181,37 @@ def test_honeypot_refuses_and_stores_nothing(app, client):
     assert count(app, Response) == 0
 
 
-def test_counter_code_takes_many_answers_then_rate_limits(app, client):
+def test_counter_code_takes_many_answers_then_says_so_before_the_form(app, client):
+    """A poster takes SIPAS_COUNTER_RATE_LIMIT answers per client; the next person on the
+    same address learns it before filling the form in (429, in words), not after."""
     [code] = issue_codes(app, kind="counter", procedure=None)
-    statuses = [submit(client, code, full_answers()).status_code for _ in range(6)]
-    assert statuses[:5] == [303] * 5 and statuses[5] == 429
+    statuses = [submit(client, code, full_answers()).status_code for _ in range(5)]
+    assert statuses == [303] * 5
+    page = client.get(f"/s/{code}")
+    assert page.status_code == 429
+    html = page.get_data(as_text=True)
+    assert "Mời Ông/Bà quay lại sau ít phút" in html and "mã dùng một lần" in html and 'name="TC1"' not in html
     assert count(app, Response) == 5
     with app.app_context():
         assert set(db.session.scalars(select(Response.channel))) == {"counter"}
         assert set(db.session.scalars(select(Response.same_day))) == {None}
+        assert set(db.session.scalars(select(Response.burst))) == {False}
+
+
+def test_a_completed_poster_answer_past_the_limit_is_stored_flagged(app, client):
+    """Someone who opened the form before the limit filled up and submits after it: the
+    answer is kept, flagged (exported as flagged = 1) for analysts to include or not."""
+    [code] = issue_codes(app, kind="counter", procedure=None)
+    html = client.get(f"/s/{code}").get_data(as_text=True)  # the form, opened first
+    for _ in range(5):
+        assert submit(client, code, full_answers()).status_code == 303
+    late = client.post(f"/s/{code}", data={**full_answers(), "csrf_token": csrf_token(html)})
+    assert late.status_code == 303 and late.headers["Location"].endswith("/thanks?lang=vi")
+    with app.app_context():
+        flags = sorted(db.session.scalars(select(Response.burst)))
+        frame = analysis.load_database(db.engine, questionnaire="sipas-2023")
+    assert flags == [False] * 5 + [True]
+    assert sorted(frame["flagged"].tolist()) == [0.0] * 5 + [1.0]
 
 
 def test_security_headers_on_public_pages(app, client):

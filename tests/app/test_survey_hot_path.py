@@ -12,7 +12,7 @@ from survey_app.database import stored_questionnaire
 from survey_app.extensions import db, login_manager
 from survey_app.models import Answer, Comment, Response
 from survey_app.public import page
-from survey_app.services import catalog, codes, responses
+from survey_app.services import catalog, codes
 from tests.support import ORG, csrf_token, full_answers, issue_codes
 
 RATED = len(questionnaires.load("sipas-2023").answer_columns)
@@ -33,9 +33,8 @@ def _stored(app) -> list[tuple]:
     return [tuple(row) for row in rows], answers, comments
 
 
-def test_single_and_counter_codes_store_the_same_rows_on_both_backends(backend_app, monkeypatch):
-    backend_app.config["SIPAS_BURST_THRESHOLD"] = 2
-    monkeypatch.setattr(responses, "burst_watch", responses._BurstWatch())  # code ids repeat across tests
+def test_single_and_counter_codes_store_the_same_rows_on_both_backends(backend_app):
+    backend_app.config["SIPAS_BURST_THRESHOLD"] = 2  # burst memory starts empty (conftest)
     [single] = issue_codes(backend_app)
     [poster] = issue_codes(backend_app, kind="counter", procedure=None)
     client = backend_app.test_client()
