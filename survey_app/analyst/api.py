@@ -34,7 +34,7 @@ bp = Blueprint("indices_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 SCOPE = "indices:read"
 BY_COLUMNS = ("unit", "procedure", "channel", "respondent_type", "gender", "age_group", "ethnicity", "education",
-              "occupation", "residence", "same_day")
+              "occupation", "residence", "same_day", "flagged")
 
 
 bp.register_error_handler(ApiError, handle_api_error)
