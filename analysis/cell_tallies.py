@@ -29,7 +29,7 @@ from questionnaires import Questionnaire
 from .estimator import estimate, question_scales
 from .intervals import check_confidence, normalize_ci_method
 from .periods import group_rows
-from .results import AnalysisResult
+from .results import MAX_WIDTH, SMALL_N, AnalysisResult
 from .tallies import Tallies, TallySource
 
 #: What a cell is keyed by besides its days (columns of the export format).
@@ -193,7 +193,7 @@ def tally_cells(frame: pd.DataFrame, q: Questionnaire, grain: str = HALF) -> Cel
 def analyze_cells(
     data: CellTallies, q: Questionnaire, *, by: str | Sequence[str] = (), period: str | None = None,
     date_from: dt.date | None = None, date_to: dt.date | None = None, ci_method: str = "wilson",
-    confidence: float = 0.95, small_n: int = 30, max_width: float = 20.0,
+    confidence: float = 0.95, small_n: int = SMALL_N, max_width: float = MAX_WIDTH,
 ) -> AnalysisResult:
     """``analyze(rows, q, by=..., period=..., date_from=..., date_to=...)`` of the rows the
     cells tally (no design). ``by`` takes :data:`CELL_COLUMNS`; a date window is a domain

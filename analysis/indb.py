@@ -64,7 +64,7 @@ from .indices import check_options
 from .intervals import check_confidence, normalize_ci_method
 from .io import _engine, _split_questionnaire, resolve_questionnaire
 from .periods import group_rows
-from .results import AnalysisResult, PropArrays
+from .results import MAX_WIDTH, SMALL_N, AnalysisResult, PropArrays
 
 #: PostgreSQL work_mem for the analysis's transaction: the per-response sums of a million
 #: responses hash in about 150 MB.
@@ -207,8 +207,8 @@ def analyze_database(
     not_blank: Iterable[str] = (),
     ci_method: str = "wilson",
     confidence: float = 0.95,
-    small_n: int = 30,
-    max_width: float = 20.0,
+    small_n: int = SMALL_N,
+    max_width: float = MAX_WIDTH,
     frame_weights: FrameWeights | None = None,
 ) -> AnalysisResult:
     """The result of ``analyze(load_database(url, ...), q, by=..., period=..., ...)``,

@@ -26,7 +26,7 @@ from .estimator import CompositeSpec, CompositeStats, Counted, Source, estimate,
 from .intervals import check_confidence, normalize_ci_method
 from .io import answer_codes, resolve_questionnaire
 from .periods import Grouping, check_kind, group_rows, to_date
-from .results import AnalysisResult, PropArrays
+from .results import MAX_WIDTH, SMALL_N, AnalysisResult, PropArrays
 from .tallies import Tallies, TallySource, count_rows
 
 
@@ -268,8 +268,8 @@ def analyze(
     cluster: str | None = None,
     bootstrap: int | None = None,
     seed: int | None = None,
-    small_n: int = 30,
-    max_width: float = 20.0,
+    small_n: int = SMALL_N,
+    max_width: float = MAX_WIDTH,
     _influence: list[Influence] | None = None,
     _tallies: list[Tallies] | None = None,
 ) -> AnalysisResult:

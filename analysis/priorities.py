@@ -57,6 +57,8 @@ from scipy import stats
 
 import questionnaires
 
+from .results import MAX_WIDTH, SMALL_N
+
 __all__ = [
     "QUADRANTS",
     "CriterionPriority",
@@ -373,8 +375,8 @@ def priorities(
     measure: str = "correlation",
     split: str = "mean",
     confidence: float = 0.95,
-    small_n: int = 30,
-    max_width: float = 20.0,
+    small_n: int = SMALL_N,
+    max_width: float = MAX_WIDTH,
 ) -> Priorities:
     """Importance–performance analysis of the criteria (see the module docstring).
 

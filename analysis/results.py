@@ -18,8 +18,10 @@ import pandas as pd
 
 from questionnaires import Questionnaire
 
-#: The small-cell flag (methodology §3.5).
+#: The small-cell flag (methodology §3.5) and its default rule: fewer than SMALL_N answers, or
+#: an interval wider than MAX_WIDTH points.
 INSUFFICIENT = "insufficient data"
+SMALL_N, MAX_WIDTH = 30, 20.0
 
 
 def _num(value: Any) -> float | None:
@@ -279,11 +281,23 @@ class PropArrays:
     sat: np.ndarray  # levels counted (bool, L+1)
 
 
+#: Why an estimate is flagged (methodology §3.5), in the order they are said.
+NO_ESTIMATE, TOO_FEW, TOO_WIDE = "no estimate", "small n", "wide interval"
+
+
+def flag_reasons(value: float | None, ci: tuple[float, float] | None, n: int, small_n: int,
+                 max_width: float) -> tuple[str, ...]:
+    """The rules of §3.5 an estimate breaks: no estimate or interval; fewer than
+    ``small_n`` answers; an interval wider than ``max_width`` points."""
+    if value is None or ci is None:
+        return (NO_ESTIMATE,)
+    return tuple(reason for reason, broken in ((TOO_FEW, n < small_n), (TOO_WIDE, ci[1] - ci[0] > max_width))
+                 if broken)
+
+
 def _flag(value: float | None, ci: tuple[float, float] | None, n: int, small_n: int,
           max_width: float) -> str | None:
-    if value is None or ci is None or n < small_n or (ci[1] - ci[0]) > max_width:
-        return INSUFFICIENT
-    return None
+    return INSUFFICIENT if flag_reasons(value, ci, n, small_n, max_width) else None
 
 
 def _none(value: Any) -> Any:

@@ -18,7 +18,7 @@ from ..format import (
     format_pvalue,
 )
 from . import charts
-from .labels import CI_METHOD_NAMES, METHOD_NOTE, label
+from .labels import CI_METHOD_NAMES, METHOD_NOTE, flag_why, label
 from .model import PlanReport, UnitReport, estimate_rows
 
 CSS = """
@@ -209,8 +209,8 @@ def _warnings(report: PlanReport, u: UnitReport) -> str:
     for w in u.warnings:
         what = (label("general", lang) if w.level == "general" else
                 label("overall", lang) if w.level == "overall" else w.code)
-        width = "–" if w.width is None else format_percent(w.width, lang=lang).replace(" %", "")
-        items.append(f"<li>{_e(label('warning_line', lang, what=what, n=w.n, width=width))}</li>")
+        why = flag_why(w.reasons, n=w.n, width=w.width, small_n=report.small_n, max_width=report.max_width, lang=lang)
+        items.append(f"<li>{_e(label('warning_line', lang, what=what, why=why))}</li>")
     return f"<ul>{''.join(items)}</ul>"
 
 

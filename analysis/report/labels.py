@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 LABELS: dict[str, dict[str, str]] = {
@@ -65,7 +66,11 @@ LABELS: dict[str, dict[str, str]] = {
         "low_priority": "Ưu tiên thấp",
         "overkill": "Có thể đang đầu tư quá mức",
         "warnings": "Cảnh báo cỡ mẫu nhỏ",
-        "warning_line": "{what}: không đủ dữ liệu (n = {n}; khoảng tin cậy rộng {width} điểm)",
+        "warning_line": "{what}: không đủ dữ liệu ({why})",
+        "flag_reason": "Lý do",
+        "no estimate": "chưa có ước lượng: không ai trả lời",
+        "small n": "n = {n}, dưới {small_n} người trả lời",
+        "wide interval": "khoảng tin cậy rộng {width} điểm, quá {max_width} điểm",
         "no_warnings": "Không có chỉ số nào thiếu dữ liệu.",
         "flag": "Ghi chú",
         "insufficient data": "Không đủ dữ liệu",
@@ -161,7 +166,11 @@ LABELS: dict[str, dict[str, str]] = {
         "low_priority": "Low priority",
         "overkill": "Possible overkill",
         "warnings": "Small-sample warnings",
-        "warning_line": "{what}: insufficient data (n = {n}; confidence interval {width} points wide)",
+        "warning_line": "{what}: insufficient data ({why})",
+        "flag_reason": "Reason",
+        "no estimate": "no estimate: nobody answered",
+        "small n": "n = {n}, fewer than {small_n} answers",
+        "wide interval": "confidence interval {width} points wide, more than {max_width}",
         "no_warnings": "No estimate lacks data.",
         "flag": "Note",
         "insufficient data": "Insufficient data",
@@ -211,6 +220,18 @@ def label(key: str, lang: str, **values: Any) -> str:
     """The text for ``key`` in ``lang``, formatted with ``values``."""
     text = LABELS[lang].get(key, key)
     return text.format(**values) if values else text
+
+
+def flag_why(reasons: Sequence[str], *, n: int, width: float | None, small_n: int, max_width: float,
+             lang: str) -> str:
+    """Which small-cell rules flagged an estimate, in words (``analysis.results.flag_reasons``)."""
+    from ..format import format_number
+
+    def points(value: float | None) -> str:
+        return "–" if value is None else format_number(value, lang=lang, digits=1)
+
+    return "; ".join(label(reason, lang, n=n, small_n=small_n, width=points(width),
+                           max_width=format_number(max_width, lang=lang, digits=0)) for reason in reasons)
 
 
 METHOD_NOTE = {

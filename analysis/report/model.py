@@ -16,6 +16,7 @@ import questionnaires
 from ..compare import Comparison, Funnel, adjust_pvalues, compare_groups, funnel
 from ..priorities import CriterionPriority, Priorities, priorities
 from ..response_rate import CodeCounts
+from ..results import MAX_WIDTH, SMALL_N, flag_reasons
 from ..targets import Plan, TargetCheck, check_targets
 
 __all__ = ["CellWarning", "PlanReport", "ResponseRate", "UnitReport", "build_report"]
@@ -48,6 +49,7 @@ class CellWarning:
     code: str
     n: int
     width: float | None
+    reasons: tuple[str, ...] = ()  # analysis.results.flag_reasons
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,7 @@ def _width(est: Any) -> float | None:
     return float(ci[1]) - float(ci[0])
 
 
-def _warnings(group: Any) -> tuple[CellWarning, ...]:
+def _warnings(group: Any, small_n: int, max_width: float) -> tuple[CellWarning, ...]:
     if group is None:
         return ()
     items: list[tuple[str, str, Any]] = []
@@ -152,7 +154,8 @@ def _warnings(group: Any) -> tuple[CellWarning, ...]:
     items += [("element", k, e) for k, e in group.elements.items()]
     items += [("criterion", k, c) for k, c in group.criteria.items()]
     return tuple(
-        CellWarning(level, code, int(est.n), _width(est))
+        CellWarning(level, code, int(est.n), _width(est),
+                    flag_reasons(est.value, est.ci, int(est.n), small_n, max_width))
         for level, code, est in items
         if est.flag
     )
@@ -227,8 +230,8 @@ def build_report(
     unit: str = "unit",
     baseline: str | None = None,
     ci_method: str = "wilson",
-    small_n: int = 30,
-    max_width: float = 20.0,
+    small_n: int = SMALL_N,
+    max_width: float = MAX_WIDTH,
     today: dt.date | None = None,
 ) -> PlanReport:
     """Compute the plan report for one period (see :mod:`analysis.report`).
@@ -317,7 +320,7 @@ def build_report(
             changes=changes,
             response=None if rates is None else rates.get(
                 None if code is None else str(code), ResponseRate(0, 0, None, None)),
-            priorities=prio, warnings=_warnings(group),
+            priorities=prio, warnings=_warnings(group, small_n, max_width),
         )
 
     unit_values = period_df[unit].astype(object)

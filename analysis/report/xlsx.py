@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter
 from ..format import excel_formats, format_period
 from ..safe_text import inert_worksheet
 from .html import method_lines
-from .labels import label
+from .labels import flag_why, label
 from .model import PlanReport, UnitReport, estimate_rows
 
 _HEADER_FILL = PatternFill("solid", fgColor="EEF4F9")
@@ -204,10 +204,12 @@ def build_workbook(report: PlanReport) -> Workbook:
     # Warnings
     sheet = _Sheet(book, L("warnings_sheet"), unit_cols + [
         (L("level"), "text"), (L("code"), "text"), (L("n"), "integer"),
-        (L("ci"), "number")], lang)
+        (L("ci"), "number"), (L("flag_reason"), "text")], lang)
     for u in report.all_units:
         for w in u.warnings:
-            sheet.add(_unit_cells(report, u) + [_level(report, w.level), w.code, w.n, w.width])
+            why = flag_why(w.reasons, n=w.n, width=w.width, small_n=report.small_n, max_width=report.max_width,
+                           lang=lang)
+            sheet.add(_unit_cells(report, u) + [_level(report, w.level), w.code, w.n, w.width, why])
     sheet.close()
 
     # Method

@@ -12,7 +12,9 @@ from sqlalchemy import func, or_, select
 
 import analysis
 from analysis.format import format_number, format_percent
+from analysis.report.labels import flag_why
 from analysis.report.labels import label as term
+from analysis.results import MAX_WIDTH, SMALL_N, flag_reasons
 
 from ..access import roles_required
 from ..extensions import db
@@ -32,7 +34,15 @@ PAGE_SIZE = 25
 @bp.context_processor
 def _glossary() -> dict:
     """The report's words (verdicts, quadrants, ...) on the dashboard too: one vocabulary."""
-    return {"term": lambda key: term(key, "vi")}
+    return {"term": lambda key: term(key, "vi"), "flag_why": _flag_why}
+
+
+def _flag_why(estimate) -> str:
+    """Which small-cell rule flagged an estimate (the dashboard analyses with the defaults)."""
+    ci = estimate.ci
+    reasons = flag_reasons(estimate.value, ci, int(estimate.n), SMALL_N, MAX_WIDTH)
+    return flag_why(reasons, n=int(estimate.n), width=None if ci is None else ci[1] - ci[0], small_n=SMALL_N,
+                    max_width=MAX_WIDTH, lang="vi")
 
 
 @bp.app_template_filter("pct")
@@ -56,7 +66,8 @@ def _page(template: str, v: D.View, *, http_status: int | None = None, **context
     procedures = db.session.scalars(select(Procedure).order_by(Procedure.code)).all()
     return render_template(
         f"analyst/{template}", v=v, f=v.filters, q=v.questionnaire, units=units, procedures=procedures,
-        periods=F.PERIODS, channels=F.CHANNELS, flagged=F.FLAGGED, questionnaire_ids=F.questionnaire_ids(), links=filter_links(v),
+        periods=F.PERIODS, channels=F.CHANNELS, flagged=F.FLAGGED, questionnaire_ids=F.questionnaire_ids(),
+        links=filter_links(v),
         **context), http_status or (400 if v.filters.errors else 200)
 
 
@@ -137,7 +148,7 @@ def units():
         series.append(("Chỉ số tổng hợp", [g.overall for g in groups]))
         chart = D.derived(v, "chart:units", lambda: charts.units_chart(
             names=[names.get(g.keys["unit"], g.keys["unit"]) for g in groups], series=series, targets=[],
-            lang="vi", title="Các đơn vị (khoảng tin cậy 95 %; chấm rỗng: chưa đủ dữ liệu)"))
+            lang="vi", title="Các đơn vị (khoảng tin cậy 95 %; chấm rỗng: không đủ dữ liệu)"))
     if ranking is not None and ranking.funnel is not None:
         funnel = D.derived(v, "chart:funnel", lambda: charts.funnel_chart(
             fun=ranking.funnel, lang="vi", title="Biểu đồ phễu: chỉ số theo cỡ mẫu"))

@@ -481,3 +481,21 @@ def test_invariants(sipas, rows, design) -> None:
             assert g.overall.value == pytest.approx(sum(values) / len(values))
         else:
             assert g.overall.value is None
+
+
+@pytest.mark.parametrize(("value", "ci", "n", "reasons", "words"), [
+    (80.0, (62.0, 83.0), 74, ("wide interval",), "khoảng tin cậy rộng 21,0 điểm, quá 20 điểm"),
+    (80.0, (70.0, 88.0), 12, ("small n",), "n = 12, dưới 30 người trả lời"),
+    (80.0, (50.0, 95.0), 9, ("small n", "wide interval"),
+     "n = 9, dưới 30 người trả lời; khoảng tin cậy rộng 45,0 điểm, quá 20 điểm"),
+    (None, None, 0, ("no estimate",), "chưa có ước lượng: không ai trả lời"),
+    (80.0, (75.0, 85.0), 200, (), ""),
+])
+def test_a_flag_says_which_rule_raised_it(value, ci, n, reasons, words):
+    """n = 74 is enough answers; the interval's width flags it, and the words say so."""
+    from analysis.report.labels import flag_why
+    from analysis.results import flag_reasons
+
+    assert flag_reasons(value, ci, n, 30, 20.0) == reasons
+    width = None if ci is None else ci[1] - ci[0]
+    assert flag_why(reasons, n=n, width=width, small_n=30, max_width=20.0, lang="vi") == words
