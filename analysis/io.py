@@ -223,7 +223,38 @@ def read_responses(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes)
         if b"'" in data:  # undo the export's quote before text such as "=1" (safe_text.py)
             frame = restore_frame(frame)
     frame.columns = [str(c).strip() for c in frame.columns]
+    frame.index = pd.RangeIndex(2, len(frame) + 2)  # rows numbered as a spreadsheet shows them
     return _normalise(frame)
+
+
+#: Separators a CSV may use: the export's comma, the semicolon of spreadsheets set to a
+#: decimal comma, the tab of Excel's "Unicode Text".
+_SEPARATORS = (",", ";", "\t")
+
+
+def csv_as_utf8(data: bytes) -> bytes:
+    """UTF-8 bytes of a CSV: UTF-16 (Excel's "Unicode Text", with its byte-order mark) is
+    decoded; anything else must be UTF-8, or the error says where it is not and what to do."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16").encode("utf-8")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ValueError(
+            f"Tệp CSV không ở mã UTF-8 (byte {data[exc.start]:#04x} ở dòng {line}); có lẽ Excel đã lưu theo "
+            "Windows-1258 hoặc 1252. Trong Excel chọn Lưu thành → \"CSV UTF-8 (Comma delimited)\", hoặc tải lại "
+            "tệp xuất từ sipas. (The CSV is not UTF-8 — byte "
+            f"{data[exc.start]:#04x} on line {line}; save it as \"CSV UTF-8\".)") from None
+    return data
+
+
+def _separator(data: bytes) -> str:
+    """The separator of the header line: the one it holds most of (a comma when none)."""
+    header = data.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    counts = {sep: header.count(sep) for sep in _SEPARATORS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
 
 
 def _read_csv(data: bytes) -> pd.DataFrame:
@@ -231,7 +262,11 @@ def _read_csv(data: bytes) -> pd.DataFrame:
     pandas' C parser (the bulk of an export), every other column as text. A value an answer
     column cannot hold ("5a", " ") sends the whole file through the text path, whose checks
     name the cell."""
-    options: dict[str, Any] = dict(encoding="utf-8-sig", keep_default_na=False, na_values=[""])
+    data = csv_as_utf8(data)
+    sep = _separator(data)
+    options: dict[str, Any] = dict(encoding="utf-8-sig", keep_default_na=False, na_values=[""], sep=sep,
+                                   # a semicolon file comes from a spreadsheet with a decimal comma
+                                   decimal="," if sep == ";" else ".")
     header = pd.read_csv(io.BytesIO(data), nrows=0, **options).columns
     answers = _known_answer_columns()
     dtypes = {name: ("float64" if str(name).strip() in answers else str) for name in header}
@@ -239,10 +274,26 @@ def _read_csv(data: bytes) -> pd.DataFrame:
         frame = pd.read_csv(io.BytesIO(data), dtype=dtypes, **options)
     except (ValueError, TypeError):
         return pd.read_csv(io.BytesIO(data), dtype=str, **options)
+    if sep == ";":
+        frame = _decimal_commas(frame)
     for name, kind in dtypes.items():  # whole and complete: int64, as the text path gives
         values = frame[name].to_numpy() if kind == "float64" else None
         if values is not None and not np.isnan(values).any() and (values == np.floor(values)).all():
             frame[name] = values.astype(np.int64)
+    return frame
+
+
+def _decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Numbers written with a decimal comma ("1,5": a spreadsheet that separates with ";")
+    as the export writes them ("1.5"), in columns that hold nothing else; codes stay text."""
+    for name in frame.columns:
+        column = frame[name]
+        if str(name).strip() in TEXT_COLUMNS or pd.api.types.is_numeric_dtype(column):
+            continue
+        values = column.dropna().astype(str)
+        if len(values) and values.str.contains(",", regex=False).any() and values.str.fullmatch(
+                r"-?\d+(,\d+)?").all():
+            frame[name] = column.str.replace(",", ".", regex=False)
     return frame
 
 

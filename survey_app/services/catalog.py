@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from analysis.io import csv_as_utf8
+
 from ..extensions import db
 from ..models import Procedure, Unit, UnitKind
 from . import audit
@@ -162,9 +164,9 @@ def import_procedures(data: bytes, *, actor: str = "system") -> ImportResult:
     without BOM). All or nothing: any error rejects the whole file, with one message a line.
     Existing codes are updated."""
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CatalogImportError([f"tệp không phải UTF-8 tại byte {exc.start} (save the file as UTF-8 CSV)"]) from None
+        text = csv_as_utf8(data).decode("utf-8-sig")  # the analysis's rule: UTF-16 read, other codes named
+    except ValueError as exc:
+        raise CatalogImportError([str(exc)]) from None
     if "\x00" in text:
         raise CatalogImportError(["tệp chứa ký tự NUL: không phải tệp CSV văn bản (not a text CSV file)"])
     sample = text[:4096]

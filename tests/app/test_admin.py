@@ -198,8 +198,9 @@ CATALOGUE = "code,name,field\n2.000001,Đăng ký khai sinh,Hộ tịch\n1.00000
 
 
 @pytest.mark.parametrize("data", [CATALOGUE.encode("utf-8"), CATALOGUE.encode("utf-8-sig"),
-                                  CATALOGUE.replace(",", ";").encode("utf-8-sig")],
-                         ids=["without-bom", "with-bom", "semicolons"])
+                                  CATALOGUE.replace(",", ";").encode("utf-8-sig"),
+                                  CATALOGUE.replace(",", "\t").encode("utf-16")],
+                         ids=["without-bom", "with-bom", "semicolons", "excel-unicode-text"])
 def test_import_csv(app, admin, data):
     response = upload(admin, data)
     assert response.status_code == 303
@@ -224,7 +225,7 @@ def test_import_with_errors_imports_nothing_and_lists_lines(app, admin):
 
 
 @pytest.mark.parametrize(("data", "message"), [
-    ("code,name\n2.1,Tên\n".encode("cp1258"), "UTF-8"),  # a Windows-1258 export
+    ("code,name\n2.1,Tên\n".encode("cp1258"), "CSV UTF-8"),  # a Windows-1258 export: what to do
     (b"ten,ma\nA,B\n", "dòng 1"),
     (b"code,name,field\n", "không có dòng dữ liệu"),
 ])
