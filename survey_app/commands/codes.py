@@ -33,8 +33,6 @@ def codes_group() -> None:
 def codes_issue(unit_code: str, procedure_code: str | None, questionnaire: str, kind: str,
                 count: int, fmt: str, pdf_path: Path | None) -> None:
     """Issue codes and print each with its URL."""
-    if pdf_path is not None and kind == "counter" and count != 1:
-        raise fail("A poster PDF holds one counter code: use --count 1 with --kind counter --pdf.")
     try:
         unit = catalog.unit_by_code(unit_code)
         procedure = catalog.procedure_by_code(procedure_code) if procedure_code else None

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from analysis.io import csv_as_utf8
-
 from ..extensions import db
 from ..models import Procedure, Unit, UnitKind
 from . import audit
@@ -163,6 +161,8 @@ def import_procedures(data: bytes, *, actor: str = "system") -> ImportResult:
     """Import a CSV of the national catalogue (columns code, name, field; UTF-8 with or
     without BOM). All or nothing: any error rejects the whole file, with one message a line.
     Existing codes are updated."""
+    from analysis.io import csv_as_utf8  # here: the command line loads pandas only where it is needed
+
     try:
         text = csv_as_utf8(data).decode("utf-8-sig")  # the analysis's rule: UTF-16 read, other codes named
     except ValueError as exc:

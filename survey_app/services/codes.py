@@ -17,6 +17,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
@@ -29,6 +30,7 @@ from ..database import questionnaire_version, reading, stored_questionnaire
 from ..extensions import db
 from ..models import CodeBatch, CodeKind, CodeStatus, Procedure, QuestionnaireVersion, SurveyCode, Unit, utcnow
 from . import audit
+from .timekeeping import local_date, zone
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 DATA_LENGTH = 12
@@ -194,6 +196,8 @@ def issue(*, unit: Unit, procedure: Procedure | None, questionnaire: str = "sipa
         raise ValueError(f"kind: '{kind}' is not single or counter")
     if not 1 <= count <= MAX_BATCH:
         raise ValueError(f"count: must be from 1 to {MAX_BATCH}, got {count}")
+    if kind == CodeKind.COUNTER and count != 1:
+        raise ValueError(COUNTER_IS_ONE)
     if dossier is not None and count != 1:
         raise ValueError("count: a dossier number goes with exactly one code")
     check_public_url()
@@ -214,9 +218,13 @@ def issue(*, unit: Unit, procedure: Procedure | None, questionnaire: str = "sipa
                 return existing.batch, [describe(existing, code)]
             # The old code is used up or unreadable: the dossier gets a new one.
             existing.dossier_hash = None
-    batch = CodeBatch(unit=unit, procedure=procedure, questionnaire_version=version, kind=str(kind),
-                      count=count, created_by=actor, source=source, created_at=now)
-    db.session.add(batch)
+    batch = _todays_slips(unit, procedure, version, actor, now) if source == SLIPS else None
+    if batch is not None:
+        batch.count += count
+    else:
+        batch = CodeBatch(unit=unit, procedure=procedure, questionnaire_version=version, kind=str(kind),
+                          count=count, created_by=actor, source=source, created_at=now)
+        db.session.add(batch)
     made: list[tuple[SurveyCode, str]] = []
     for _ in range(count):
         code = new_code()
@@ -232,6 +240,24 @@ def issue(*, unit: Unit, procedure: Procedure | None, questionnaire: str = "sipa
                  procedure=procedure.code if procedure else None, questionnaire=version.key)
     db.session.commit()
     return batch, [describe(record, code) for record, code in made]
+
+
+#: One rule for the web, the command line and the API.
+COUNTER_IS_ONE = ("Mỗi áp phích tại quầy là một mã: số lượng phải là 1; in thêm áp phích thì tạo thêm lần nữa "
+                  "(a counter poster is one code: count must be 1).")
+#: The source of single slips printed one by one: a clerk's slips of one day and target
+#: share a batch, so the batch list shows one row per clerk and day, not one per slip.
+SLIPS = "slip"
+
+
+def _todays_slips(unit: Unit, procedure: Procedure | None, version: Any, actor: str,
+                  now: dt.datetime) -> CodeBatch | None:
+    midnight = dt.datetime.combine(local_date(now), dt.time(), tzinfo=zone()).astimezone(dt.UTC).replace(tzinfo=None)
+    return db.session.scalar(select(CodeBatch).where(
+        CodeBatch.source == SLIPS, CodeBatch.created_by == actor, CodeBatch.unit_id == unit.id,
+        CodeBatch.procedure_id.is_(None) if procedure is None else CodeBatch.procedure_id == procedure.id,
+        CodeBatch.questionnaire_version_id == version.id, CodeBatch.created_at >= midnight,
+    ).order_by(CodeBatch.id.desc()).limit(1))
 
 
 def find(text: str) -> SurveyCode:

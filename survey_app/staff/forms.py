@@ -30,8 +30,8 @@ class CodeTargetForm(FlaskForm):
 
 
 class BatchForm(CodeTargetForm):
-    kind = SelectField("Loại mã", choices=[("single", "Dùng một lần — mỗi hồ sơ một mã"),
-                                            ("counter", "Dán tại quầy — nhiều người dùng (áp phích)")])
+    """Single-use codes for a shift, as A4 label sheets (posters have their own button)."""
+
     count = IntegerField("Số lượng mã", default=24, validators=[
         NumberRange(1, MAX_BATCH, f"Số lượng từ 1 đến {MAX_BATCH}.")])
 

@@ -109,12 +109,32 @@ def _target_choices(form: CodeTargetForm) -> None:
     scope = unit_scope(current_user)
     units = [(u, d) for u, d in catalog.units_in_order() if u.active and (scope is None or u.id in scope)]
     form.unit.choices = [(u.code, "\u2003" * d + f"{u.name} ({u.code})") for u, d in units]
-    procedures = db.session.scalars(select(Procedure).where(Procedure.active).order_by(Procedure.code))
-    form.procedure.choices = [("", "— Không chọn —")] + [(p.code, f"{p.code} — {p.name}") for p in procedures]
+    procedures = [(p.code, f"{p.code} — {p.name}")
+                  for p in db.session.scalars(select(Procedure).where(Procedure.active).order_by(Procedure.code))]
+    usual = _usual_procedures(scope)
+    blank = [("", "— Không chọn —")]
+    if usual:  # the unit's own procedures first: the catalogue holds a province's thousands
+        form.procedure.choices = {"Thủ tục đơn vị hay in mã (90 ngày qua)": blank + [c for c in procedures
+                                                                                   if c[0] in usual],
+                                  "Các thủ tục khác": [c for c in procedures if c[0] not in usual]}
+    else:
+        form.procedure.choices = blank + procedures
     keys = sorted({(v.questionnaire_id, v.version) for v in db.session.scalars(select(QuestionnaireVersion))},
                   key=lambda k: (k[0] != "sipas-2023", k[0], -k[1]))
     form.questionnaire.choices = [(f"{q}@{v}", questionnaires.load(q, v).title["vi"] + f" ({q}@{v})")
                                   for q, v in keys if (q, v) in questionnaires.available()]
+
+
+def _usual_procedures(scope: set[int] | None, days: int = 90, most: int = 15) -> list[str]:
+    """The procedures the user's units printed most codes for lately (from the batches: a
+    few rows a day, not a count of every code)."""
+    since = utcnow() - dt.timedelta(days=days)
+    query = (select(Procedure.code).join(CodeBatch, CodeBatch.procedure_id == Procedure.id)
+             .where(CodeBatch.created_at >= since, Procedure.active)
+             .group_by(Procedure.code).order_by(func.sum(CodeBatch.count).desc(), Procedure.code).limit(most))
+    if scope is not None:
+        query = query.where(CodeBatch.unit_id.in_(scope))
+    return list(db.session.scalars(query))
 
 
 def _remembered(form: CodeTargetForm) -> None:
@@ -168,8 +188,23 @@ def slip():
         return redirect(url_for("staff.home"))
     unit, procedure = _resolve(form)
     _, [item] = codes.issue(unit=unit, procedure=procedure, questionnaire=form.questionnaire.data,
-                            kind=CodeKind.SINGLE, count=1, actor=current_user.username)
+                            kind=CodeKind.SINGLE, count=1, actor=current_user.username, source=codes.SLIPS)
     return redirect(url_for("staff.show_slip", code_id=item.id, autoprint=1), 303)
+
+
+@bp.post("/poster")
+@roles_required(*ISSUERS)
+def poster():
+    """One click: a counter code (a poster many people answer), opened as its A4 PDF."""
+    form = CodeTargetForm()
+    _target_choices(form)
+    if not form.validate_on_submit():
+        flash("Chọn đơn vị, thủ tục và phiếu khảo sát hợp lệ rồi bấm In áp phích.", "error")
+        return redirect(url_for("staff.home"))
+    unit, procedure = _resolve(form)
+    batch, _ = codes.issue(unit=unit, procedure=procedure, questionnaire=form.questionnaire.data,
+                           kind=CodeKind.COUNTER, count=1, actor=current_user.username)
+    return redirect(url_for("staff.batch_pdf", batch_id=batch.id), 303)
 
 
 def _owned(model: type[SurveyCode] | type[CodeBatch], record_id: int):
@@ -224,14 +259,11 @@ def batches():
     form = BatchForm()
     _target_choices(form)
     if request.method == "POST" and form.validate_on_submit():
-        if form.kind.data == CodeKind.COUNTER and form.count.data != 1:
-            form.count.errors.append("Mỗi áp phích tại quầy là một mã: chọn số lượng 1.")
-        else:
-            unit, procedure = _resolve(form)
-            batch, _ = codes.issue(unit=unit, procedure=procedure, questionnaire=form.questionnaire.data,
-                                   kind=form.kind.data, count=form.count.data, actor=current_user.username)
-            flash(f"Đã tạo lô {batch.id}: {form.count.data} mã.", "success")
-            return redirect(url_for("staff.batch", batch_id=batch.id), 303)
+        unit, procedure = _resolve(form)
+        batch, _ = codes.issue(unit=unit, procedure=procedure, questionnaire=form.questionnaire.data,
+                               kind=CodeKind.SINGLE, count=form.count.data, actor=current_user.username)
+        # Straight to the label sheet: the second click of a shift's batch is the print.
+        return redirect(url_for("staff.batch_pdf", batch_id=batch.id), 303)
     rows = _batch_rows()
     return render_template("staff/batches.html", form=form, rows=rows), 400 if form.errors else 200
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from survey_app.extensions import db
-from survey_app.models import AuditEntry, SurveyCode, User
+from survey_app.models import AuditEntry, CodeBatch, SurveyCode, User
 from tests.support import ORG, PASSWORD, csrf_token, full_answers, issue_codes, require_tool
 
 
@@ -168,16 +168,21 @@ def test_slip_pdf_scans_and_keeps_diacritics(app, client, auth, tmp_path):
     assert client.get("/s/" + decoded.rsplit("/", 1)[1]).status_code == 200
 
 
-def test_batch_of_codes_and_its_pdf(app, client, auth):
+def _batch_id(location: str) -> str:
+    """The batch of a redirect to its label sheet or poster (``/staff/batches/<id>.pdf``)."""
+    assert location.endswith(".pdf"), location
+    return location.rsplit("/", 1)[1].removesuffix(".pdf")
+
+
+def test_batch_of_codes_opens_its_label_sheet(app, client, auth):
+    """A shift's batch in two clicks: the form (remembered target, a count) opens the PDF."""
     auth.login("staff")
-    response = client.post("/staff/batches", data={**slip_form(kind="single", count="30"),
-                                                   "csrf_token": token(client)})
+    response = client.post("/staff/batches", data={**slip_form(count="30"), "csrf_token": token(client)})
     assert response.status_code == 303
-    batch_page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "30" in batch_page
-    batch_id = response.headers["Location"].rsplit("/", 1)[1]
-    pdf = client.get(f"/staff/batches/{batch_id}.pdf")
+    batch_id = _batch_id(response.headers["Location"])
+    pdf = client.get(response.headers["Location"])
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert "30" in client.get(f"/staff/batches/{batch_id}").get_data(as_text=True)
     listing = client.get("/staff/batches").get_data(as_text=True)
     assert f'href="/staff/batches/{batch_id}"' in listing
     with app.app_context():
@@ -185,20 +190,43 @@ def test_batch_of_codes_and_its_pdf(app, client, auth):
         assert db.session.scalar(select(func.count()).select_from(AuditEntry).filter_by(action="codes.reprint")) == 1
 
 
-def test_counter_batch_must_be_one_poster(app, client, auth):
+def test_a_poster_is_one_click_and_one_code_everywhere(app, client, auth, runner):
+    """The home page's second button prints a poster (its A4 PDF) for the remembered target;
+    the command line and the service keep the same rule: one poster, one code."""
     auth.login("staff")
-    bad = client.post("/staff/batches", data={**slip_form(kind="counter", count="3"), "csrf_token": token(client)})
-    assert bad.status_code == 400 and "áp phích" in bad.get_data(as_text=True)
-    good = client.post("/staff/batches", data={**slip_form(kind="counter", count="1"), "csrf_token": token(client)})
-    batch_id = good.headers["Location"].rsplit("/", 1)[1]
-    assert client.get(f"/staff/batches/{batch_id}.pdf").data.startswith(b"%PDF")
+    home = client.get("/staff/").get_data(as_text=True)
+    assert 'id="print-poster"' in home and 'formaction="/staff/poster"' in home and 'name="kind"' not in home
+    response = client.post("/staff/poster", data={**slip_form(), "csrf_token": token(client)})
+    assert response.status_code == 303
+    assert client.get(response.headers["Location"]).data.startswith(b"%PDF")
+    with app.app_context():
+        record = db.session.scalars(select(SurveyCode)).one()
+        assert record.kind == "counter" and record.expires_at is None
+    listing = client.get("/staff/batches").get_data(as_text=True)
+    assert "áp phích" in listing
+    refused = runner.invoke(["codes", "issue", "--unit", ORG.section, "--kind", "counter", "--count", "3"])
+    assert refused.exit_code == 1 and "Mỗi áp phích tại quầy là một mã" in refused.output
+    assert runner.invoke(["codes", "issue", "--unit", ORG.section, "--kind", "counter"]).exit_code == 0
+
+
+def test_a_clerks_slips_of_a_day_share_one_batch(app, client, auth):
+    auth.login("staff")
+    for _ in range(3):
+        assert client.post("/staff/slip", data={**slip_form(), "csrf_token": token(client)}).status_code == 303
+    client.post("/staff/slip", data={**slip_form(procedure=""), "csrf_token": token(client)})  # another target
+    with app.app_context():
+        batches = db.session.scalars(select(CodeBatch).order_by(CodeBatch.id)).all()
+        assert [(b.count, b.source, b.created_by) for b in batches] == [(3, "slip", "staff"), (1, "slip", "staff")]
+        assert db.session.scalar(select(func.count()).select_from(SurveyCode)) == 4
+    listing = client.get("/staff/batches").get_data(as_text=True)
+    assert listing.count("phiếu lẻ trong ngày") == 2
 
 
 def test_void_batch_and_single_code(app, client, auth):
     auth.login("staff")
-    data = {**slip_form(kind="single", count="3"), "csrf_token": token(client)}
-    location = client.post("/staff/batches", data=data).headers["Location"]
-    batch_id = location.rsplit("/", 1)[1]
+    data = {**slip_form(count="3"), "csrf_token": token(client)}
+    batch_id = _batch_id(client.post("/staff/batches", data=data).headers["Location"])
+    location = f"/staff/batches/{batch_id}"
     response = client.post(f"/staff/batches/{batch_id}/void", data={"csrf_token": token(client, location)})
     assert response.status_code == 303
     assert "Đã hủy 3 mã" in client.get(response.headers["Location"]).get_data(as_text=True)
@@ -295,3 +323,24 @@ def test_batches_show_times_on_the_departments_clock(app, client, auth):
     auth.login("staff")
     listing = client.get("/staff/batches").get_data(as_text=True)
     assert "02/03/2026 03:15" in listing and "UTC" not in listing
+
+
+def test_the_units_usual_procedures_come_first(app, client, auth):
+    """Staff see the procedures their unit printed codes for lately first (then the whole
+    catalogue), and the last one they chose is selected."""
+    from survey_app.services import catalog
+
+    with app.app_context():
+        catalog.add_procedure("2.000099", "Thủ tục của đơn vị khác", field="Khác")
+    issue_codes(app, unit=ORG.other_section, procedure="2.000099", count=5)  # another unit's habit
+    auth.login("staff")
+    first = client.get("/staff/").get_data(as_text=True)
+    assert "Thủ tục đơn vị hay in mã" not in first  # nothing printed yet by this unit
+    client.post("/staff/slip", data={**slip_form(), "csrf_token": token(client)})
+    page = client.get("/staff/").get_data(as_text=True)
+    usual = page.index('label="Thủ tục đơn vị hay in mã (90 ngày qua)"')
+    everything = page.index('label="Các thủ tục khác"')
+    mine = page.index(f'<option selected value="{ORG.procedure}">')
+    assert usual < mine < everything
+    assert page.index('value="2.000099"') > everything  # the other unit's habit: with the others
+    assert page.count(f'value="{ORG.procedure}"') == 2  # once in each of the page's two forms

@@ -41,15 +41,17 @@ def test_staff_logs_in_prints_a_slip_and_issues_a_batch(app, live_server, desk):
     desk.goto(f"{live_server}/staff/")
     assert desk.locator("#unit").input_value() == "SEC"
     assert desk.locator("#procedure").input_value() == "1.000001"
-    # A batch for the shift.
-    desk.locator("#batch-form select[name=kind]").select_option("single")
+    # A batch for the shift: a count and one click open the label sheet.
     desk.locator("#batch-form input[name=count]").fill("24")
-    with desk.expect_navigation():
+    with desk.expect_response(lambda r: r.url.endswith(".pdf")) as sheet:
         desk.click("#issue-batch")
-    assert "Lô" in desk.locator("h1").inner_text()
-    href = desk.locator("#download-pdf").get_attribute("href")
-    pdf = desk.request.get(f"{live_server}{href}")
-    assert pdf.ok and pdf.body().startswith(b"%PDF")
+    assert sheet.value.ok and sheet.value.headers["content-type"] == "application/pdf"  # Chromium's viewer shows it
+    # A poster: one click on the home page's second button.
+    desk.goto(f"{live_server}/staff/")
+    with desk.expect_response(lambda r: r.url.endswith(".pdf")) as poster:
+        desk.click("#print-poster")
+    assert poster.value.ok and poster.value.headers["content-type"] == "application/pdf"
+    assert desk.request.get(poster.value.url).body().startswith(b"%PDF")
 
 
 def test_the_html_slip_prints_on_one_80_mm_page_with_the_pdfs_words(app, live_server, desk, tmp_path):
