@@ -177,34 +177,37 @@ def _batch_form_defaults() -> BatchForm:
     return form
 
 
+def _one_code(kind: CodeKind, button: str, **options):
+    """The home form's target, one code of ``kind`` issued for it; None (with a message)
+    when the choices are not valid for this user."""
+    form = CodeTargetForm()
+    _target_choices(form)
+    if not form.validate_on_submit():
+        flash(f"Chọn đơn vị, thủ tục và phiếu khảo sát hợp lệ rồi bấm {button}.", "error")
+        return None
+    unit, procedure = _resolve(form)
+    return codes.issue(unit=unit, procedure=procedure, questionnaire=form.questionnaire.data, kind=kind, count=1,
+                       actor=current_user.username, **options)
+
+
 @bp.post("/slip")
 @roles_required(*ISSUERS)
 def slip():
     """One click: issue one single-use code and open the slip, which prints itself."""
-    form = CodeTargetForm()
-    _target_choices(form)
-    if not form.validate_on_submit():
-        flash("Chọn đơn vị, thủ tục và phiếu khảo sát hợp lệ rồi bấm In lại.", "error")
+    issued = _one_code(CodeKind.SINGLE, "In phiếu", source=codes.SLIPS)
+    if issued is None:
         return redirect(url_for("staff.home"))
-    unit, procedure = _resolve(form)
-    _, [item] = codes.issue(unit=unit, procedure=procedure, questionnaire=form.questionnaire.data,
-                            kind=CodeKind.SINGLE, count=1, actor=current_user.username, source=codes.SLIPS)
-    return redirect(url_for("staff.show_slip", code_id=item.id, autoprint=1), 303)
+    return redirect(url_for("staff.show_slip", code_id=issued[1][0].id, autoprint=1), 303)
 
 
 @bp.post("/poster")
 @roles_required(*ISSUERS)
 def poster():
     """One click: a counter code (a poster many people answer), opened as its A4 PDF."""
-    form = CodeTargetForm()
-    _target_choices(form)
-    if not form.validate_on_submit():
-        flash("Chọn đơn vị, thủ tục và phiếu khảo sát hợp lệ rồi bấm In áp phích.", "error")
+    issued = _one_code(CodeKind.COUNTER, "In áp phích")
+    if issued is None:
         return redirect(url_for("staff.home"))
-    unit, procedure = _resolve(form)
-    batch, _ = codes.issue(unit=unit, procedure=procedure, questionnaire=form.questionnaire.data,
-                           kind=CodeKind.COUNTER, count=1, actor=current_user.username)
-    return redirect(url_for("staff.batch_pdf", batch_id=batch.id), 303)
+    return redirect(url_for("staff.batch_pdf", batch_id=issued[0].id), 303)
 
 
 def _owned(model: type[SurveyCode] | type[CodeBatch], record_id: int):
