@@ -39,6 +39,8 @@ EXPORT_COLUMNS = (
 TEXT_COLUMNS = frozenset(EXPORT_COLUMNS) - {"questionnaire_version", "same_day", "flagged", "submitted_on"}
 
 _ZIP_MAGIC = b"PK\x03\x04"
+#: The codebook sheet of a labelled export (analysis.codebook.SHEET).
+_CODEBOOK_SHEETS = ("Từ điển dữ liệu", "Codebook")
 
 
 # -- questionnaire resolution ---------------------------------------------------------------
@@ -216,8 +218,15 @@ def read_responses(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes)
         # Python), with the same values once normalised (tests/analysis/test_io.py).
         with pd.ExcelFile(io.BytesIO(data), engine="calamine") as book:
             sheets = [str(s) for s in book.sheet_names]
-            sheet = "responses" if "responses" in sheets else sheets[0]
+            labelled = [s for s in sheets if s in _CODEBOOK_SHEETS]
+            data_sheets = [s for s in sheets if s not in _CODEBOOK_SHEETS]
+            sheet = "responses" if "responses" in sheets else data_sheets[0]
             frame = pd.read_excel(book, sheet_name=sheet, dtype=object)
+            if labelled:  # a labelled export (analysis/codebook.py): headers and codes back
+                from .codebook import from_labelled
+
+                frame = from_labelled(frame, pd.read_excel(book, sheet_name=labelled[0], dtype=object,
+                                                           keep_default_na=False))
     else:
         frame = _read_csv(data)
         if b"'" in data:  # undo the export's quote before text such as "=1" (safe_text.py)

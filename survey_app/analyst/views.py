@@ -11,7 +11,8 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 import analysis
-from analysis.format import format_number, format_percent
+from analysis.codebook import labelled_indices
+from analysis.format import format_number, format_percent, format_period
 from analysis.report.labels import flag_why
 from analysis.report.labels import label as term
 from analysis.results import MAX_WIDTH, SMALL_N, flag_reasons
@@ -21,7 +22,7 @@ from ..extensions import db
 from ..models import Comment, Procedure, Role, Unit
 from ..params import page_number
 from ..services import audit, catalog
-from ..services.exports import to_bytes
+from ..services.exports import MIMETYPES, RESPONSE_FORMATS, responses_file, to_bytes
 from . import charts
 from . import data as D
 from . import filters as F
@@ -53,6 +54,12 @@ def pct(value) -> str:
 @bp.app_template_filter("num")
 def num(value, digits: int = 1) -> str:
     return format_number(value, lang="vi", digits=digits)
+
+
+@bp.app_template_filter("period")
+def period(label) -> str:
+    """A period label in the report's words ("Quý II/2026", not "2026-Q2")."""
+    return format_period(label, lang="vi")
 
 
 @bp.app_template_filter("vndate")
@@ -130,7 +137,7 @@ def trend():
         series = [("Chỉ số SIPAS", [g.general for g in groups])] if v.questionnaire.general else []
         series.append(("Chỉ số tổng hợp", [g.overall for g in groups]))
         chart = D.derived(v, "chart:trend", lambda: charts.trend_chart(
-            periods=[g.keys["period"] for g in groups], series=series, target=target,
+            periods=[format_period(g.keys["period"], lang="vi") for g in groups], series=series, target=target,
             title="Diễn biến theo kỳ (dải: khoảng tin cậy 95 %)"))
     return _page("trend.html", v, groups=groups, latest=info["latest"], chart=chart, target=target)
 
@@ -220,7 +227,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @bp.get("/download/responses.<fmt>")
 @roles_required(*READERS)
 def download_responses(fmt: str):
-    if fmt not in ("csv", "xlsx"):
+    if fmt not in RESPONSE_FORMATS:
         abort(404)
     v = D.view()
     if v.filters.errors:  # a file without the filter asked for would mislead: say why instead
@@ -233,8 +240,7 @@ def download_responses(fmt: str):
     audit.record(current_user.username, "export.responses", v.filters.unit or None, rows=len(frame),
                  filters=v.filters.query())
     db.session.commit()
-    return _attachment(to_bytes(frame, fmt, sheet="responses"), "text/csv" if fmt == "csv" else XLSX,
-                       f"sipas-responses.{fmt}")
+    return _attachment(responses_file(frame, fmt), MIMETYPES[fmt], f"sipas-responses.{fmt}")
 
 
 @bp.get("/download/indices.<fmt>")
@@ -251,7 +257,8 @@ def download_indices(fmt: str):
     if fmt == "json":
         body = json.dumps(result.to_json(), ensure_ascii=False, allow_nan=False, indent=1)
         return _attachment(body.encode(), "application/json", "sipas-indices.json")
-    return _attachment(to_bytes(result.to_frame(), fmt, sheet="indices"), "text/csv" if fmt == "csv" else XLSX,
+    table = result.to_frame() if fmt == "csv" else labelled_indices(result.to_frame())
+    return _attachment(to_bytes(table, fmt, sheet="Chỉ số" if fmt == "xlsx" else "indices"), MIMETYPES[fmt],
                        f"sipas-indices.{fmt}")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sys
 from pathlib import Path
 
@@ -23,14 +24,20 @@ def _date(_ctx, _param, value: str | None) -> dt.date | None:
         raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD") from None
 
 
+#: services.exports.RESPONSE_FORMATS, named here so the command line starts without pandas.
+RESPONSE_FORMATS = ("csv", "xlsx", "sav", "dta")
+
+
 @click.group("export")
 def export_group() -> None:
     """Export responses or comments."""
 
 
-def _export_options(func):
+def _export_options(func, formats=("csv", "xlsx")):
     for option in reversed([
-        click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True),
+        click.option("--format", "fmt", type=click.Choice(list(formats)), default="csv", show_default=True,
+                     help="csv: the analysis input; xlsx: labelled, with a codebook sheet; sav/dta: SPSS/Stata "
+                          "with variable and value labels."),
         click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
                      help="File to write (standard output when omitted; XLSX needs a file)."),
         click.option("--from", "date_from", callback=_date, help="First day, YYYY-MM-DD."),
@@ -44,9 +51,9 @@ def _export_options(func):
 def _write(frame, fmt: str, output: Path | None, what: str) -> None:
     from ..services import exports
 
-    if fmt == "xlsx" and output is None:
-        raise fail("XLSX is binary: give a file with -o FILE.xlsx")
-    data = exports.to_bytes(frame, fmt, sheet=what)
+    if fmt != "csv" and output is None:
+        raise fail(f"{fmt.upper()} is binary: give a file with -o FILE.{fmt}")
+    data = exports.responses_file(frame, fmt) if what == "responses" else exports.to_bytes(frame, fmt, sheet=what)
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -56,7 +63,7 @@ def _write(frame, fmt: str, output: Path | None, what: str) -> None:
 
 
 @export_group.command("responses")
-@_export_options
+@functools.partial(_export_options, formats=RESPONSE_FORMATS)
 @click.option("--questionnaire", help="ID or ID@VERSION; needed when the database holds several questionnaires.")
 @with_appcontext
 def export_responses(fmt, output, date_from, date_to, unit_code, questionnaire) -> None:

@@ -39,6 +39,39 @@ def responses_frame(*, date_from: dt.date | None = None, date_to: dt.date | None
     return frame
 
 
+#: The response export's formats: the analysis input (CSV), a labelled workbook with its
+#: codebook, SPSS and Stata files with variable and value labels.
+RESPONSE_FORMATS = ("csv", "xlsx", "sav", "dta")
+MIMETYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             "sav": "application/x-spss-sav", "dta": "application/x-stata-dta", "json": "application/json"}
+
+
+def responses_file(frame: pd.DataFrame, fmt: str) -> bytes:
+    """The responses in ``fmt``: CSV as the analysis reads it; the others labelled for people
+    with the questionnaire's words and the units' and procedures' names."""
+    if fmt == "csv":
+        return to_bytes(frame, "csv")
+    from analysis.codebook import codebook, labelled_workbook, statistical_file
+
+    variables = codebook(_questionnaire_of(frame), names={
+        "unit": {code: name for code, name in db.session.execute(select(Unit.code, Unit.name))},
+        "procedure": {code: name for code, name in db.session.execute(select(Procedure.code, Procedure.name))}})
+    if fmt == "xlsx":
+        return labelled_workbook(frame, variables)
+    if fmt in ("sav", "dta"):
+        return statistical_file(frame, variables, fmt)
+    raise ValueError(f"format: '{fmt}' is not one of {', '.join(RESPONSE_FORMATS)}")
+
+
+def _questionnaire_of(frame: pd.DataFrame):
+    """The newest version the frame's responses answer (sipas-2023 for an empty file)."""
+    answered = frame.dropna(subset=["questionnaire"]) if "questionnaire" in frame else frame.iloc[:0]
+    if answered.empty:
+        return analysis.resolve_questionnaire("sipas-2023")
+    qid = str(answered["questionnaire"].iloc[0])
+    return analysis.resolve_questionnaire(f"{qid}@{int(pd.to_numeric(answered['questionnaire_version']).max())}")
+
+
 def comments_frame(*, date_from: dt.date | None = None, date_to: dt.date | None = None,
                    unit: str | None = None) -> pd.DataFrame:
     query = (

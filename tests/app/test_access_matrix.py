@@ -24,8 +24,8 @@ PUBLIC = {"staff.login"}
 # Pages an analyst uses (rates; home redirects to the analysis; own password; logout).
 ANALYST_ALLOWED = {"staff.home", "staff.rates", "staff.password", "staff.logout"}
 # Issuing, printing and voiding: staff and admins only.
-ISSUING = {"staff.slip", "staff.show_slip", "staff.slip_pdf", "staff.batches", "staff.batch", "staff.batch_pdf",
-           "staff.void_batch", "staff.void_code", "staff.void_slip"}
+ISSUING = {"staff.slip", "staff.poster", "staff.show_slip", "staff.slip_pdf", "staff.batches", "staff.batch",
+           "staff.batch_pdf", "staff.void_batch", "staff.void_code", "staff.void_slip"}
 # Routes about one unit's codes or batches: refused to staff (and keys) of another unit.
 UNIT_SCOPED = {"staff.show_slip", "staff.slip_pdf", "staff.batch", "staff.batch_pdf", "staff.void_batch",
                "staff.void_slip", "staff.void_code", "api.code_qr_svg", "api.code_qr_png", "api.issue_code"}

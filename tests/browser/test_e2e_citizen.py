@@ -59,19 +59,22 @@ def staff_logs_in(page, base: str, username: str = "staff", password: str = PASS
 
 def staff_prints(page, base: str, *, kind: str = "single", count: int = 3, unit: str = ORG.section,
                  procedure: str = ORG.procedure) -> bytes:
-    """On the home page, create a batch (or a poster: kind counter, count 1) and download its
-    PDF with the logged-in session; returns the PDF."""
+    """On the home page, print a shift's batch (the batch form: a count, one click) or a
+    poster (the slip form's second button, one click); the PDF opens in the browser. Returns
+    the PDF, fetched again with the logged-in session."""
     page.goto(f"{base}/staff/")
-    form = page.locator("#batch-form")
+    if kind == "counter":
+        assert count == 1, "a poster is one code"
+        form, button = page.locator("#slip-form"), "#print-poster"
+    else:
+        form, button = page.locator("#batch-form"), "#issue-batch"
+        form.locator("input[name=count]").fill(str(count))
     form.locator("select[name=unit]").select_option(unit)
     form.locator("select[name=procedure]").select_option(procedure)
-    form.locator("select[name=kind]").select_option(kind)
-    form.locator("input[name=count]").fill(str(count))
-    with page.expect_navigation():
-        page.click("#issue-batch")
-    assert "/staff/batches/" in page.url, page.url
-    href = page.locator("#download-pdf").get_attribute("href")
-    download = page.request.get(f"{base}{href}")
+    with page.expect_response(lambda r: r.url.endswith(".pdf")) as opened:
+        page.click(button)
+    assert opened.value.ok and "/staff/batches/" in opened.value.url, opened.value.url
+    download = page.request.get(opened.value.url)
     assert download.ok, download.status
     assert download.headers["content-type"] == "application/pdf"
     pdf = download.body()

@@ -1,0 +1,39 @@
+"""docs/glossary.md is the one vocabulary: the plan report's labels and the export's
+codebook say what it says, in Vietnamese and in English."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from analysis.codebook import CHANNELS, META_LABELS
+from analysis.report.labels import LABELS
+
+GLOSSARY = Path(__file__).resolve().parents[2] / "docs" / "glossary.md"
+ROW = re.compile(r"^\| `([^`]+)` \| (.+?) \| (.+?) \|$")
+
+
+def terms() -> dict[str, tuple[str, str]]:
+    return {m[1]: (m[2], m[3]) for line in GLOSSARY.read_text(encoding="utf-8").splitlines()
+            if (m := ROW.match(line))}
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_report_and_the_codebook_use_the_glossarys_words(lang):
+    column = 0 if lang == "vi" else 1
+    found = terms()
+    checked = 0
+    for key, words in found.items():
+        for source in (LABELS[lang], META_LABELS[lang], CHANNELS[lang]):
+            if key in source:
+                assert source[key] == words[column], (key, source[key], words[column])
+                checked += 1
+    assert checked >= 40, checked
+
+
+def test_the_dashboard_says_the_glossarys_word_for_a_flag():
+    macros = (Path(__file__).resolve().parents[2] / "survey_app" / "templates" / "analyst" / "_macros.html")
+    assert "term('insufficient data')" in macros.read_text(encoding="utf-8")
+    assert terms()["insufficient data"][0] == "Không đủ dữ liệu"
