@@ -156,6 +156,14 @@ class Questionnaire:
         return tuple(q.code for q in self.rated_questions)
 
     @property
+    def minutes(self) -> int:
+        """The time promised to citizens everywhere (slips, posters, the form), in whole
+        minutes: 5 s a rated question or a choice, 20 s for the optional comment, rounded up
+        (a scripted citizen in Chromium needs less: docs/benchmarks.md)."""
+        seconds = 5 * (len(self.rated_questions) + len(self.choice_questions)) + (20 if self.comment else 0)
+        return max(1, -(-seconds // 60))
+
+    @property
     def choice_questions(self) -> tuple[Choice, ...]:
         """Gating questions then demographics: the coded single-choice fields."""
         return (*self.conditions, *self.demographics)

@@ -174,3 +174,42 @@ def answer_over_http(port: int, code: str, **overrides: str) -> None:
         assert conn.getresponse().status == 303
     finally:
         conn.close()
+
+
+def form_steps(client, code: str, lang: str | None = None) -> list[str]:
+    """Every step of the survey form for ``code`` through Flask's test client (moving on
+    with "next", only the required general question answered)."""
+    html = client.get(f"/s/{code}" + (f"?lang={lang}" if lang else "")).get_data(as_text=True)
+    pages = [html]
+    while 'id="next"' in html:
+        step = re.search(r'name="step" value="(\d+)"', html)[1]
+        html = client.post(f"/s/{code}", data={"csrf_token": csrf_token(html), "step": step, "go": "next",
+                                                 "HL": "4", "lang": lang or "vi"}).get_data(as_text=True)
+        pages.append(html)
+    return pages
+
+
+def answer_in_steps(page, taps: Mapping[str, str], *, selects: Mapping[str, str] | None = None,
+                    comment: str | None = None, max_steps: int = 20, on_step=None) -> int:
+    """A citizen in a real browser: on each step tap the given answers it shows (a condition
+    first, so the questions it opens are visible), choose the given drop-downs, write the
+    comment, then "Tiếp tục" — "Gửi" on the last step. Returns the steps seen."""
+    for seen in range(1, max_steps + 1):
+        if on_step is not None:
+            on_step(page)
+        for _ in range(2):  # a tapped condition shows more questions: a second pass answers them
+            for name, value in taps.items():
+                box = page.locator(f'input[name="{name}"][value="{value}"]')
+                if box.count() and box.first.is_visible() and not box.first.is_checked():
+                    box.first.click()  # a tap on a phone's touch screen, a click elsewhere
+        for name, value in (selects or {}).items():
+            if page.locator(f'select[name="{name}"]').count():
+                page.select_option(f'select[name="{name}"]', value)
+        if comment is not None and page.locator('textarea[name="comment"]').count():
+            page.fill('textarea[name="comment"]', comment)
+        button = page.locator("#next") if page.locator("#next").count() else page.locator("#send")
+        with page.expect_navigation():
+            button.click()
+        if not page.locator('input[name="step"]').count():
+            return seen
+    raise AssertionError(f"the form did not end within {max_steps} steps")

@@ -24,6 +24,7 @@ class Label:
     procedure: str | None = None
     expires_on: date | None = None
     lang: str = "vi"
+    minutes: int = 1  # the questionnaire's time promise (Questionnaire.minutes)
 
     def __post_init__(self) -> None:
         for name in ("code", "url", "unit"):

@@ -17,7 +17,7 @@ from .fonts import BOLD, MONO_BOLD, REGULAR
 from .label import Label
 from .layout import Block, Fitted, fit_column, fit_text
 from .qr import DEFAULT_ECC, Matrix, qr_matrix
-from .texts import check_ttl_days, format_date, label_line, slip_wording, text
+from .texts import about, check_ttl_days, format_date, label_line, slip_wording, text
 
 # --- Batch sheet geometry (points). Margins keep cut marks and the page header clear of the
 # ~4 mm that office printers cannot reach.
@@ -105,7 +105,7 @@ def _label_blocks(label: Label) -> list[Block]:
     blocks = [
         Block(label.unit, REGULAR, 7, 5.5, max_lines=3, gap_before=2),
         Block(label.procedure or "", REGULAR, 6.5, 5, max_lines=2, gap_before=1.5),
-        Block(label_line(lang), REGULAR, 6, 5, max_lines=3, gap_before=2),
+        Block(label_line(lang, label.minutes), REGULAR, 6, 5, max_lines=3, gap_before=2),
     ]
     if label.expires_on is not None:
         expiry = text(lang, "expires", date=format_date(label.expires_on, lang))
@@ -275,7 +275,8 @@ def poster_pdf(
         Block(text(lang, "or_visit", url=label.display_url), REGULAR, 11 * k, 7 * k,
               max_lines=2, gap_before=2 * k),
         Block(text(lang, "poster_step1"), REGULAR, 14 * k, 9 * k, max_lines=2, gap_before=14 * k),
-        Block(text(lang, "poster_step2"), REGULAR, 14 * k, 9 * k, max_lines=2, gap_before=4 * k),
+        Block(text(lang, "poster_step2", **about(lang, label.minutes)), REGULAR, 14 * k, 9 * k, max_lines=2,
+              gap_before=4 * k),
         Block(text(lang, "poster_step3"), BOLD, 13 * k, 8 * k, max_lines=2, gap_before=10 * k),
     ]
     if label.expires_on is not None:
@@ -319,7 +320,8 @@ def slip_pdf(
     page_w, margin = SLIP_WIDTH[size], SLIP_MARGIN[size]
     k = 1.0 if size == "80mm" else 1.15
     width = page_w - 2 * margin
-    wording = slip_wording(lang, ttl_days=ttl_days, expires_on=label.expires_on, display_url=label.display_url)
+    wording = slip_wording(lang, ttl_days=ttl_days, expires_on=label.expires_on, display_url=label.display_url,
+                           minutes=label.minutes)
     title = wording.title
     entries = _common_entries(label, 0.6 * k, SLIP_QR[size], title=title, title_size=20)
     entries += [Block(wording.line, REGULAR, 8.5 * k, 6.5, max_lines=5, gap_before=4 * k)]

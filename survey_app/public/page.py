@@ -15,6 +15,7 @@ from markupsafe import escape
 from questionnaires import Questionnaire
 
 from ..i18n import current_lang
+from .steps import all_fields, steps
 
 TEMPLATE = "public/survey.html"
 # Markers survive HTML escaping unchanged (letters, digits and dashes only).
@@ -54,17 +55,50 @@ _skeletons: dict[tuple[str, str, str, bool, str], Skeleton] = {}
 
 def survey_page(q: Questionnaire, *, unit_name: str, procedure_name: str | None, token: str, action: str,
                 values: dict[str, str] | None = None, errors: dict[str, tuple[str, str]] | None = None,
-                status: int = 200) -> Response:
-    """The form for one code; with ``values`` or ``errors``, as refused (kept answers, messages)."""
+                step: int = 0, status: int = 200) -> Response:
+    """Step ``step`` of the form for one code; with ``values`` or ``errors``, the answers so far
+    (the other steps' as hidden fields) and the messages."""
     strings = _strings(unit_name, procedure_name, token, action, request.path)
-    context = {"q": q, "values": values or {}, "errors": errors or {}, "procedure_name": None}
-    if values or errors:
+    context = {"q": q, "values": values or {}, "errors": errors or {}, "procedure_name": None,
+               **step_context(q, step), "question_names": _names(q)}
+    if values or errors or context["step_index"]:
         return Response(render_template(TEMPLATE, **{**context, **strings}), status, mimetype="text/html")
     key = _key(q, current_lang(), procedure_name, request.script_root)
     skeleton = _skeletons.get(key)
     if skeleton is None:
         skeleton = _skeletons[key] = Skeleton.render(TEMPLATE, **{**context, **dict.fromkeys(strings, _SLOT)})
     return Response(skeleton.fill(**strings), status, mimetype="text/html")
+
+
+def step_context(q: Questionnaire, step: int) -> dict[str, object]:
+    """What the template needs to show step ``step`` (clamped to the steps there are)."""
+    order = steps(q)
+    step = min(max(step, 0), len(order) - 1)
+    return {"step": order[step], "step_index": step, "step_count": len(order), "all_fields": all_fields(q),
+            "intro": promised(q.intro[current_lang()], q.minutes, current_lang())}
+
+
+_DURATION = {"vi": re.compile(r"khoảng \d+ phút"), "en": re.compile(r"about (\d+|one|two|three|four|five) minutes?")}
+
+
+def promised(intro: str, minutes: int, lang: str) -> str:
+    """The questionnaire's introduction with the one time promise sipas prints everywhere:
+    a duration the (immutable) text states is replaced by the computed one, and said
+    after it when the text states none."""
+    words = f"khoảng {minutes} phút" if lang == "vi" else f"about {minutes} minute{'s' if minutes != 1 else ''}"
+    if _DURATION[lang].search(intro):
+        return _DURATION[lang].sub(words, intro, count=1)
+    return f"{intro} {words[0].upper()}{words[1:]}."
+
+
+def _names(q: Questionnaire) -> dict[str, str]:
+    """Each question's words, for the error summary ("Nhìn chung, ...: chọn một mức")."""
+    lang = current_lang()
+    names = {item.code: item.text[lang] for item in q.rated_questions}
+    names.update({c.code: c.text[lang] for c in q.choice_questions})
+    if q.comment:
+        names["comment"] = q.comment.text[lang]
+    return names
 
 
 def _key(q: Questionnaire, lang: str, procedure_name: str | None, root: str) -> tuple[str, str, str, bool, str]:

@@ -21,7 +21,7 @@ from ..models import CodeKind
 from ..services import codes, responses
 from ..services.codes import CodeError, CodeProblem
 from ..web import error_page
-from . import form_token
+from . import form_token, steps
 from .page import survey_page
 
 bp = Blueprint("public", __name__)
@@ -95,13 +95,21 @@ def survey(code: str):
         return error_page(429, "err_poster_rate")
     values: dict[str, str] = {}
     errors: dict[str, tuple[str, str]] = {}
+    step = 0
     if request.method == "POST":
         values = request.form.to_dict()
         form_token.check(record.id, values.pop(form_token.FIELD, None), request.headers.get("Sec-Fetch-Site"))
         if values.get("website"):  # honeypot: people never see this field
             log.info("honeypot field filled; submission refused")
             return error_page(400, "err_bad_request")
+        go, step = values.pop("go", "submit"), _step(values.pop("step", None))
         result = responses.validate(q, values)
+        if go in ("next", "back"):  # moving between steps stores nothing
+            shown = steps.steps(q)[min(step, len(steps.steps(q)) - 1)].fields
+            errors = {} if isinstance(result, responses.Submission) else {
+                k: v for k, v in result.errors.items() if k in shown and go == "next"}
+            step = step if errors else step + (1 if go == "next" else -1)
+            return _page(record, q, code, values, errors, step)
         if isinstance(result, responses.Submission):
             # A completed answer is never thrown away: past the poster's per-client limit
             # (the form was already open) it is stored flagged, for analysts to weigh.
@@ -114,10 +122,21 @@ def survey(code: str):
                 return _problem_page(exc.problem)
             return redirect(url_for("public.thanks", lang=current_lang()), 303)
         errors = result.errors
+        step = min(steps.step_of(q, field) for field in errors)  # the first step with a problem
+    return _page(record, q, code, values, errors, step)
+
+
+def _step(raw: str | None) -> int:
+    try:
+        return max(0, int(raw or 0))
+    except ValueError:
+        return 0
+
+
+def _page(record, q, code: str, values: dict[str, str], errors: dict[str, tuple[str, str]], step: int):
     return survey_page(q, unit_name=record.unit_name, procedure_name=record.procedure_name,
                        token=form_token.issue(record.id), action=url_for("public.survey", code=code.upper()),
-                       values=values, errors=errors,
-                       status=400 if errors else 200)
+                       values=values, errors=errors, step=step, status=400 if errors else 200)
 
 
 def _poster_limit():

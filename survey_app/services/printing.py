@@ -7,6 +7,8 @@ from typing import Literal
 
 from flask import current_app
 
+import questionnaires
+
 from ..printing import Label, SlipWording, batch_pdf, poster_pdf, slip_pdf, slip_wording
 from .codes import IssuedCode
 from .timekeeping import local_date
@@ -16,7 +18,13 @@ def label_of(item: IssuedCode, lang: str = "vi") -> Label:
     return Label(
         code=item.code, url=item.url, unit=item.unit_name, procedure=item.procedure_name,
         expires_on=local_date(item.expires_at) if item.expires_at else None, lang=lang,
+        minutes=questionnaires.load(*_key(item.questionnaire)).minutes,
     )
+
+
+def _key(key: str) -> tuple[str, int]:
+    qid, _, version = key.partition("@")
+    return qid, int(version)
 
 
 def batch_document(items: Sequence[IssuedCode], *, kind: str, lang: str = "vi") -> bytes:
@@ -38,4 +46,4 @@ def slip_texts(item: IssuedCode, *, lang: str = "vi") -> SlipWording:
     """The words of the printed slip, for the HTML slip (the PDF slip says the same)."""
     label = label_of(item, lang)
     return slip_wording(lang, ttl_days=current_app.config["SIPAS_CODE_TTL_DAYS"], expires_on=label.expires_on,
-                        display_url=label.display_url)
+                        display_url=label.display_url, minutes=label.minutes)

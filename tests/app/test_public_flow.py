@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 import analysis
 from survey_app.extensions import db
 from survey_app.models import Answer, Comment, Response, SurveyCode
-from tests.support import csrf_token, full_answers, issue_codes
+from tests.support import csrf_token, form_steps, full_answers, issue_codes
 
 
 def open_form(client, code: str, lang: str | None = None):
@@ -29,23 +29,31 @@ def count(app, model) -> int:
         return db.session.scalar(select(func.count()).select_from(model))
 
 
-def test_form_names_unit_procedure_and_every_question(app, client):
+def test_form_names_unit_procedure_and_every_question_in_steps(app, client):
+    """The general question first, one step per element, the expectations, then the rest:
+    every question on exactly one step, "Bước k/8" on each, the time promise on the first."""
     [code] = issue_codes(app)
-    html = open_form(client, code)
+    pages = form_steps(client, code)
+    html = pages[0]
     assert "Phòng Lãnh sự" in html and "Hợp pháp hóa lãnh sự giấy tờ" in html
+    assert 'name="HL"' in html and 'name="TC1"' not in html and "Bước 1/8" in html and "mất khoảng 4 phút" in html
     for name in ["TC1", "TT4", "CC5", "KQ3", "PA1", "PA3", "HL", "MD1", "MD9", "feedback_given",
-                 "gender", "age_group", "respondent_type", "comment", "website"]:
-        assert f'name="{name}"' in html, name
-    assert "Rất không hài lòng" in html and "Cơ quan cung cấp thông tin" in html
+                 "gender", "age_group", "respondent_type", "comment"]:
+        asked = f'<input type="radio" name="{name}"|<select id="{name}"|<textarea id="{name}"'
+        shown = [i for i, p in enumerate(pages) if re.search(asked, p)]
+        assert len(shown) == 1, (name, shown)
+    assert [f"Bước {i + 1}/8" in p for i, p in enumerate(pages)] == [True] * 8
+    assert all('name="website"' in p for p in pages)
+    assert "Rất không hài lòng" in pages[1] and "Cơ quan cung cấp thông tin" in pages[1]
     assert '<html lang="vi">' in html
-    assert len(html.encode()) < 50_000
+    assert max(len(p.encode()) for p in pages) < 30_000
 
 
 def test_english_switch(app, client):
     [code] = issue_codes(app)
     html = open_form(client, code, "en")
-    assert '<html lang="en">' in html and "Very dissatisfied" in html
-    assert "Information about the procedure is offered" in html
+    assert '<html lang="en">' in html and "Very dissatisfied" in html and "Step 1 of 8" in html
+    assert "Information about the procedure is offered" in form_steps(client, code, "en")[1]
     assert 'href="/s/' in html and "?lang=vi" in html
 
 
@@ -107,8 +115,8 @@ def test_invalid_answers_are_400_and_keep_what_was_given(app, client, field, val
     response = submit(client, code, full_answers(**{field: value}, CC2="2", comment="Giữ lại góp ý"))
     html = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert f'id="{field}-err"' in html
-    assert re.search(r'name="CC2" value="2" checked', html)
+    assert f'id="{field}-err"' in html  # the page opens on the step with the problem
+    assert re.search(r'name="CC2" value="2"', html)  # on its step, or carried as a hidden field
     assert "Giữ lại góp ý" in html
     assert count(app, Response) == 0
     with app.app_context():

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from survey_app.extensions import db
 from survey_app.models import AuditEntry, CodeBatch, SurveyCode, User
+from survey_app.services import codes
 from tests.support import ORG, PASSWORD, csrf_token, full_answers, issue_codes, require_tool
 
 
@@ -344,3 +345,24 @@ def test_the_units_usual_procedures_come_first(app, client, auth):
     assert usual < mine < everything
     assert page.index('value="2.000099"') > everything  # the other unit's habit: with the others
     assert page.count(f'value="{ORG.procedure}"') == 2  # once in each of the page's two forms
+
+
+@pytest.mark.parametrize(("questionnaire", "minutes"), [("sipas-2023@1", 4), ("tt01-counter@1", 1)])
+def test_the_time_promise_is_the_questionnaires_and_the_same_everywhere(app, client, auth, questionnaire, minutes):
+    """Slip, poster and form promise the minutes the questionnaire needs (not a fixed "1 phút")."""
+    import questionnaires as qs
+
+    assert qs.load(*questionnaire.split("@")[0:1]).minutes == minutes
+    auth.login("staff")
+    slip = client.post("/staff/slip", data={**slip_form(questionnaire=questionnaire), "csrf_token": token(client)})
+    page = client.get(slip.headers["Location"]).get_data(as_text=True)
+    assert f"khoảng {minutes} phút" in page
+    with app.app_context():
+        code = codes.unseal(db.session.scalars(select(SurveyCode)).one())
+    form = app.test_client().get(f"/s/{code}").get_data(as_text=True)
+    assert f"khoảng {minutes} phút" in form or f"Khoảng {minutes} phút." in form
+    with app.app_context():
+        from survey_app.services import printing
+
+        [item] = [codes.describe(r, codes.unseal(r)) for r in db.session.scalars(select(SurveyCode))]
+        assert printing.label_of(item).minutes == minutes

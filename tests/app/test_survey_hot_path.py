@@ -87,7 +87,7 @@ def test_the_cached_form_is_the_rendered_form(app, lang, procedure):
         record = codes.lookup(code)
         full = render_template(page.TEMPLATE, q=q, values={}, errors={}, unit_name=record.unit_name,
                                procedure_name=record.procedure_name, token=token, action=f"/s/{code}",
-                               here=f"/s/{code.lower()}")
+                               here=f"/s/{code.lower()}", question_names=page._names(q), **page.step_context(q, 0))
     assert served.get_data(as_text=True) == full
 
 

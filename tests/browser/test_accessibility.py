@@ -19,7 +19,7 @@ import pytest
 from survey_app.extensions import db
 from survey_app.models import SurveyCode
 from survey_app.services import codes
-from tests.support import full_answers, issue_codes, require, require_tool
+from tests.support import answer_in_steps, full_answers, issue_codes, require, require_tool
 
 pytestmark = pytest.mark.browser
 
@@ -159,18 +159,16 @@ def _pages(base: str, state: Codes):
     def form_then(prepare: str | None):
         def visit(page, lang):
             assert _goto(page, _with_lang(f"{base}/s/{state.new()}", lang)) == 200
-            if prepare == "invalid":  # one answer but not the required general question
-                page.locator('input[name="TC1"][value="2"]').click()
+            if prepare == "invalid":  # moving on without the required general question
                 return _submit(page, lang=lang)
             return _submit(page, prepare=prepare, lang=lang)
         return visit
 
     def thanks(page, lang):
         assert _goto(page, _with_lang(f"{base}/s/{state.new()}", lang)) == 200
-        page.locator('input[name="HL"][value="4"]').click()
-        status = _submit(page, lang=lang)
+        answer_in_steps(page, {"HL": "4"})
         assert "/thanks" in page.url
-        return status
+        return 200
 
     def rate_limited(page, lang):
         for _ in range(40):
@@ -188,7 +186,7 @@ def _pages(base: str, state: Codes):
         ("410 voided", 410, get(f"/s/{state.voided}")),
         ("400 validation error", 400, form_then("invalid")),
         ("400 CSRF", 400, form_then("() => { document.querySelector('input[name=csrf_token]').value = 'x'; }")),
-        ("413 too large", 413, form_then("() => { document.querySelector('textarea[name=comment]')"
+        ("413 too large", 413, form_then("() => { document.querySelector('input[name=lang]')"
                                          ".value = 'x'.repeat(70000); }")),
         ("thank you", 200, thanks),
         ("429 too many attempts", 429, rate_limited),

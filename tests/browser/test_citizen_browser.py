@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from survey_app.extensions import db
 from survey_app.models import Answer, Response
-from tests.support import issue_codes
+from tests.support import answer_in_steps, issue_codes
 
 pytestmark = pytest.mark.browser
 
@@ -22,19 +22,12 @@ def test_citizen_answers_on_a_phone(app, live_server, phone, lang, thanks):
     [code] = issue_codes(app)
     phone.goto(f"{live_server}/s/{code}" + ("?lang=en" if lang == "en" else ""))
     assert phone.locator("html").get_attribute("lang") == lang
-    # The PA items stay hidden until the person says they gave feedback.
-    assert not phone.locator('input[name="PA1"]').first.is_visible()
-    answer_by_tapping(phone, {"TC1": "5", "TC2": "4", "TT1": "3", "CC1": "5", "KQ1": "4", "HL": "5",
-                              "feedback_given": "co"})
-    assert phone.locator('input[name="PA1"]').first.is_visible()
-    answer_by_tapping(phone, {"PA1": "2"})
-    phone.select_option('select[name="age_group"]', "60+")
-    phone.fill('textarea[name="comment"]', "Rất tốt" if lang == "vi" else "Very good")
-    width = phone.evaluate("document.documentElement.scrollWidth")
-    assert width <= 360, "the form must not scroll sideways on a 360 px phone"
-    with phone.expect_navigation():
-        phone.locator("button[type=submit]").tap()
-    assert thanks in phone.content()
+    assert phone.locator("#progress").inner_text().startswith("Bước 1/8" if lang == "vi" else "Step 1 of 8")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360, "no sideways scrolling at 360 px"
+    steps = answer_in_steps(phone, {"HL": "5", "TC1": "5", "TC2": "4", "TT1": "3", "CC1": "5", "KQ1": "4",
+                                    "feedback_given": "co", "PA1": "2"},
+                            selects={"age_group": "60+"}, comment="Rất tốt" if lang == "vi" else "Very good")
+    assert steps == 8 and thanks in phone.content()
     with app.app_context():
         response = db.session.scalars(select(Response)).one()
         answers = dict(db.session.execute(select(Answer.item, Answer.value)).all())
@@ -42,15 +35,27 @@ def test_citizen_answers_on_a_phone(app, live_server, phone, lang, thanks):
     assert response.age_group == "60+" and response.feedback_given == "co"
 
 
-def test_missing_general_question_shows_errors_and_keeps_answers(app, live_server, phone):
+def test_the_general_question_comes_first_and_is_said_in_words_when_missing(app, live_server, phone):
+    """HL, the one required answer, is the first step; moving on without it says so in
+    words (the question, then what to do), and going back keeps what was tapped."""
     [code] = issue_codes(app)
     phone.goto(f"{live_server}/s/{code}")
-    answer_by_tapping(phone, {"TC1": "2", "CC2": "4"})
+    answer_by_tapping(phone, {"respondent_type": "ca_nhan"} if phone.locator('input[name="respondent_type"]').count()
+                      else {})
     with phone.expect_navigation():
-        phone.locator("button[type=submit]").tap()
+        phone.locator("#next").tap()
     assert phone.locator("#HL-err").is_visible()
-    assert phone.locator('input[name="TC1"][value="2"]').is_checked()
+    summary = phone.locator("#errors").inner_text()
+    assert "Nhìn chung, Ông/Bà hài lòng" in summary and "HL:" not in summary
     answer_by_tapping(phone, {"HL": "4"})
     with phone.expect_navigation():
-        phone.locator("button[type=submit]").tap()
+        phone.locator("#next").tap()
+    answer_by_tapping(phone, {"TC1": "2"})
+    with phone.expect_navigation():
+        phone.locator("#back").tap()
+    assert phone.locator('input[name="HL"][value="4"]').is_checked()
+    assert answer_in_steps(phone, {"CC2": "4"}) == 8
     assert "Cảm ơn" in phone.content()
+    with app.app_context():
+        answers = dict(db.session.execute(select(Answer.item, Answer.value)).all())
+    assert answers == {"HL": 4, "TC1": 2, "CC2": 4}

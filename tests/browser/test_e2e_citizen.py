@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from survey_app.extensions import db
 from survey_app.models import Response, SurveyCode
-from tests.support import ORG, PASSWORD, require_tool
+from tests.support import ORG, PASSWORD, answer_in_steps, require_tool
 
 pytestmark = pytest.mark.browser
 
@@ -113,11 +113,7 @@ def citizen_answers(page, url: str, taps: dict[str, str] | None = None, *, comme
     page.goto(url)
     assert page.locator("html").get_attribute("lang") == "vi"
     assert "Đơn vị" in page.content()
-    for name, value in (taps or TAPS).items():
-        page.locator(f'input[name="{name}"][value="{value}"]').tap()
-    page.locator('textarea[name="comment"]').fill(comment)
-    with page.expect_navigation():
-        page.locator("button[type=submit]").tap()
+    answer_in_steps(page, taps or TAPS, comment=comment)
     assert page.url.split("?")[0].endswith("/thanks"), page.url
     assert "Cảm ơn" in page.locator("h1").inner_text()
 
