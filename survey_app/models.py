@@ -47,6 +47,11 @@ class Role(enum.StrEnum):
     ANALYST = "analyst"
 
 
+#: Roles as pages name them (docs/glossary.md).
+ROLE_NAMES = {Role.ADMIN.value: "quản trị viên", Role.STAFF.value: "nhân viên",
+              Role.ANALYST.value: "chuyên viên phân tích"}
+
+
 class UnitKind(enum.StrEnum):
     DEPARTMENT = "department"
     SECTION = "section"

@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from .extensions import db, login_manager
 from .i18n import current_lang, t
 from .logs import private
-from .models import User
+from .models import ROLE_NAMES, User
 from .services.timekeeping import local_time
 
 log = private(logging.getLogger(__name__))  # it names request paths, which hold codes
@@ -134,7 +134,7 @@ def register(app: Flask) -> None:
     _register_errors(app)
     _register_headers(app)
     app.jinja_env.globals.update(t=t, current_lang=current_lang, url_rules=app.view_functions,
-                                 current_user=current_user, local_time=local_time)
+                                 current_user=current_user, local_time=local_time, role_names=ROLE_NAMES)
 
 
 def _optional_blueprint(module: str):

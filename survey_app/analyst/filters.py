@@ -55,6 +55,19 @@ def questionnaire_ids() -> list[str]:
                   key=lambda q: (q != "sipas-2023", q))
 
 
+def questionnaire_titles() -> dict[str, str]:
+    """Each questionnaire's title in Vietnamese (its newest version's), for the drop-down."""
+    import questionnaires
+
+    titles = {}
+    for qid in questionnaire_ids():
+        try:
+            titles[qid] = questionnaires.load(qid).title["vi"]
+        except LookupError:  # a version this installation no longer ships: its id will do
+            titles[qid] = qid
+    return titles
+
+
 def _date(name: str, errors: list[str]) -> dt.date | None:
     raw = (request.args.get(name) or "").strip()
     if not raw:

@@ -74,6 +74,7 @@ def _page(template: str, v: D.View, *, http_status: int | None = None, **context
     return render_template(
         f"analyst/{template}", v=v, f=v.filters, q=v.questionnaire, units=units, procedures=procedures,
         periods=F.PERIODS, channels=F.CHANNELS, flagged=F.FLAGGED, questionnaire_ids=F.questionnaire_ids(),
+        questionnaire_titles=F.questionnaire_titles(),
         links=filter_links(v),
         **context), http_status or (400 if v.filters.errors else 200)
 

@@ -121,7 +121,7 @@ def _target_choices(form: CodeTargetForm) -> None:
         form.procedure.choices = blank + procedures
     keys = sorted({(v.questionnaire_id, v.version) for v in db.session.scalars(select(QuestionnaireVersion))},
                   key=lambda k: (k[0] != "sipas-2023", k[0], -k[1]))
-    form.questionnaire.choices = [(f"{q}@{v}", questionnaires.load(q, v).title["vi"] + f" ({q}@{v})")
+    form.questionnaire.choices = [(f"{q}@{v}", questionnaires.load(q, v).title["vi"] + f" (phiên bản {v})")
                                   for q, v in keys if (q, v) in questionnaires.available()]
 
 

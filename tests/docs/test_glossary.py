@@ -10,6 +10,7 @@ import pytest
 
 from analysis.codebook import CHANNELS, META_LABELS
 from analysis.report.labels import LABELS
+from survey_app.models import ROLE_NAMES
 
 GLOSSARY = Path(__file__).resolve().parents[2] / "docs" / "glossary.md"
 ROW = re.compile(r"^\| `([^`]+)` \| (.+?) \| (.+?) \|$")
@@ -26,7 +27,7 @@ def test_the_report_and_the_codebook_use_the_glossarys_words(lang):
     found = terms()
     checked = 0
     for key, words in found.items():
-        for source in (LABELS[lang], META_LABELS[lang], CHANNELS[lang]):
+        for source in (LABELS[lang], META_LABELS[lang], CHANNELS[lang], ROLE_NAMES if lang == "vi" else {}):
             if key in source:
                 assert source[key] == words[column], (key, source[key], words[column])
                 checked += 1
@@ -37,3 +38,13 @@ def test_the_dashboard_says_the_glossarys_word_for_a_flag():
     macros = (Path(__file__).resolve().parents[2] / "survey_app" / "templates" / "analyst" / "_macros.html")
     assert "term('insufficient data')" in macros.read_text(encoding="utf-8")
     assert terms()["insufficient data"][0] == "Không đủ dữ liệu"
+
+
+def test_pages_name_roles_and_questionnaires_in_words(app):
+    from tests.support import Auth
+
+    client = app.test_client()
+    Auth(client).login("analyst")
+    page = client.get("/analyst/").get_data(as_text=True)
+    assert "analyst (chuyên viên phân tích)" in page and "(analyst)" not in page
+    assert ">Khảo sát sự hài lòng của người dân" in page and ">sipas-2023</option>" not in page
