@@ -21,7 +21,7 @@ from analysis.safe_text import neutralise
 from ..extensions import db, login_manager
 from ..models import ApiKey, AuditEntry, Procedure, Role, Unit, User
 from ..params import page_number
-from ..services import apikeys, audit, catalog, users
+from ..services import apikeys, audit, audit_words, catalog, users
 from ..services.timekeeping import zone
 from .forms import (
     KIND_LABELS,
@@ -393,7 +393,7 @@ def _audit_filters() -> tuple[AuditFilterForm, Any, dict[str, str]]:
     """The filter form (from the query string) and the filtered, newest-first query."""
     form = AuditFilterForm(request.args)
     actions = db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all()
-    form.action.choices = [("", "— Tất cả —")] + [(a, a) for a in actions]
+    form.action.choices = [("", "— Tất cả —")] + [(a, audit_words.action_name(a)) for a in actions]
     query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     applied: dict[str, str] = {}
     if not form.validate():
@@ -426,7 +426,8 @@ def audit_log():
     page = db.paginate(query, page=page_number(), per_page=PAGE_SIZE, error_out=False)
     status = 400 if form.errors else 200
     return render_template("admin/audit.html", form=form, page=page, applied=applied,
-                           csv_url=url_for("admin.audit_csv", **applied)), status
+                           csv_url=url_for("admin.audit_csv", **applied), action_name=audit_words.action_name,
+                           details_text=audit_words.details_text), status
 
 
 def _cell(value: object) -> str:

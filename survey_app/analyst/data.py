@@ -113,7 +113,8 @@ def plan() -> tuple[Plan | None, str]:
     path = current_app.config.get("SIPAS_PLAN_FILE")
     source = Path(path) if path else EXAMPLE_PLAN
     try:
-        return load_plan(source), str(source if path else "kế hoạch mẫu (đặt SIPAS_PLAN_FILE)")
+        return load_plan(source), str(source if path else "kế hoạch mẫu — đơn vị chưa cài kế hoạch của mình; "
+                                                           "nhờ người quản trị máy chủ cài tệp kế hoạch")
     except (OSError, ValueError) as exc:
         return None, f"không đọc được kế hoạch {source}: {exc}"
 

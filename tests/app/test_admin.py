@@ -561,3 +561,17 @@ def test_audit_csv(app, admin):
     assert [r[1] for r in everything if "HYPERLINK" in r[1]] == ["'=HYPERLINK(\"http://evil\")"]
     exports = audited(app, "export.audit")
     assert len(exports) == 2 and exports[0].actor == "admin" and "robot" in exports[0].details
+
+
+def test_audit_entries_read_in_words(app, admin):
+    """The log page names actions and details in Vietnamese (the CSV keeps machine names)."""
+    from tests.support import issue_codes
+
+    issue_codes(app, count=2)
+    page = text(admin.get("/admin/audit"))
+    body = page.split("<tbody>")[1]
+    assert "<td>Phát mã</td>" in body and "<td>Đăng nhập</td>" in body
+    assert "số lượng: 2 · loại: mã dùng một lần · thủ tục: 1.000001 · phiếu: sipas-2023@1 · nguồn: trang web" in body
+    assert "đơn vị cấp trên: —" in body  # the test organisation's units, added at set-up
+    assert '{"count"' not in body and "codes.issue" not in body
+    assert '<option value="codes.issue">Phát mã</option>' in page
