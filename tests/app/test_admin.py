@@ -451,6 +451,9 @@ def test_create_api_key_shows_it_once(app, admin):
     listing = text(admin.get("/admin/api-keys"))
     assert f"sipas_{key.prefix}_…" in listing and full_key.group(0) not in listing
     assert "Một cửa Sở" in listing and "chưa dùng" in listing
+    # Scopes and unit in words; the machine names stay in a tooltip.
+    assert '<span title="codes:issue">Phát mã khảo sát cho hồ sơ</span>' in listing
+    assert "Phòng Lãnh sự (SEC)" in listing
     assert audited(app, "apikey.add")[-1].actor == "admin"
 
 
