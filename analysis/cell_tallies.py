@@ -170,9 +170,9 @@ def tally_cells(frame: pd.DataFrame, q: Questionnaire, grain: str = HALF) -> Cel
     if np.isnat(days).any():
         raise ValueError("every response needs its submitted_on day to be tallied")
     first = half_start(days) if grain == HALF else days
-    keyed = frame.assign(_first=first.astype("datetime64[s]"))
-    for column in ("same_day",):  # the export's float flag: 0, 1 or blank
-        keyed[column] = pd.to_numeric(keyed[column]).astype("float64")
+    # same_day as the export's float flag (0, 1 or blank), whatever width the frame kept it in
+    keyed = frame.assign(_first=first.astype("datetime64[s]"),
+                         same_day=pd.to_numeric(frame["same_day"]).astype("float64"))
     kept: list[Tallies] = []
     result = analyze(keyed, q, by=("_first", *CELL_COLUMNS), _tallies=kept)
     missing = [k for k, _ in layout.items if k not in kept[0].levels]

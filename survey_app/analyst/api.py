@@ -27,7 +27,7 @@ from ..extensions import csrf, db
 from ..models import QuestionnaireVersion, Role, Unit
 from ..models import Response as StoredResponse
 from ..params import parse_day
-from ..services import apikeys, cell_store, dataset
+from ..services import apikeys, cell_store, dataset, exports
 from . import filters as F
 
 bp = Blueprint("indices_api", __name__, url_prefix="/api/v1")
@@ -123,15 +123,8 @@ def _units(scope: set[int] | None) -> set[str] | None:
 
 def document(frame: pd.DataFrame, questionnaire: str | None, opts: dict[str, Any]) -> dict[str, Any]:
     """What ``sipas analyze --format json`` prints for these rows and options."""
-    q = analysis.resolve_questionnaire(questionnaire or _newest(frame))
+    q = analysis.resolve_questionnaire(questionnaire or exports.newest_key(frame))
     return analysis.analyze(frame, q, **opts).to_json()
-
-
-def _newest(frame: pd.DataFrame) -> str:
-    if frame.empty:
-        return "sipas-2023"
-    qid = str(frame["questionnaire"].dropna().iloc[0])
-    return f"{qid}@{int(pd.to_numeric(frame['questionnaire_version']).max())}"
 
 
 def _json(doc: dict[str, Any]) -> str:

@@ -59,14 +59,17 @@ def survey_page(q: Questionnaire, *, unit_name: str, procedure_name: str | None,
     """Step ``step`` of the form for one code; with ``values`` or ``errors``, the answers so far
     (the other steps' as hidden fields) and the messages."""
     strings = _strings(unit_name, procedure_name, token, action, request.path)
-    context = {"q": q, "values": values or {}, "errors": errors or {}, "procedure_name": None,
-               **step_context(q, step), "question_names": _names(q)}
-    if values or errors or context["step_index"]:
-        return Response(render_template(TEMPLATE, **{**context, **strings}), status, mimetype="text/html")
+
+    def context() -> dict[str, object]:  # only when rendering: a fresh form comes from its copy
+        return {"q": q, "values": values or {}, "errors": errors or {}, "procedure_name": None,
+                **step_context(q, step), "question_names": _names(q)}
+
+    if values or errors or step > 0:
+        return Response(render_template(TEMPLATE, **{**context(), **strings}), status, mimetype="text/html")
     key = _key(q, current_lang(), procedure_name, request.script_root)
     skeleton = _skeletons.get(key)
     if skeleton is None:
-        skeleton = _skeletons[key] = Skeleton.render(TEMPLATE, **{**context, **dict.fromkeys(strings, _SLOT)})
+        skeleton = _skeletons[key] = Skeleton.render(TEMPLATE, **{**context(), **dict.fromkeys(strings, _SLOT)})
     return Response(skeleton.fill(**strings), status, mimetype="text/html")
 
 

@@ -105,7 +105,8 @@ def survey(code: str):
         go, step = values.pop("go", "submit"), _step(values.pop("step", None))
         result = responses.validate(q, values)
         if go in ("next", "back"):  # moving between steps stores nothing
-            shown = steps.steps(q)[min(step, len(steps.steps(q)) - 1)].fields
+            order = steps.steps(q)
+            shown = order[min(step, len(order) - 1)].fields
             errors = {} if isinstance(result, responses.Submission) else {
                 k: v for k, v in result.errors.items() if k in shown and go == "next"}
             step = step if errors else step + (1 if go == "next" else -1)

@@ -53,7 +53,7 @@ def responses_file(frame: pd.DataFrame, fmt: str) -> bytes:
         return to_bytes(frame, "csv")
     from analysis.codebook import codebook, labelled_workbook, statistical_file
 
-    variables = codebook(_questionnaire_of(frame), names={
+    variables = codebook(analysis.resolve_questionnaire(newest_key(frame)), names={
         "unit": {code: name for code, name in db.session.execute(select(Unit.code, Unit.name))},
         "procedure": {code: name for code, name in db.session.execute(select(Procedure.code, Procedure.name))}})
     if fmt == "xlsx":
@@ -63,13 +63,14 @@ def responses_file(frame: pd.DataFrame, fmt: str) -> bytes:
     raise ValueError(f"format: '{fmt}' is not one of {', '.join(RESPONSE_FORMATS)}")
 
 
-def _questionnaire_of(frame: pd.DataFrame):
-    """The newest version the frame's responses answer (sipas-2023 for an empty file)."""
+def newest_key(frame: pd.DataFrame) -> str:
+    """``id@version`` of the newest version the frame's responses answer (sipas-2023 for
+    none): what the API and the labelled files analyse or describe them as."""
     answered = frame.dropna(subset=["questionnaire"]) if "questionnaire" in frame else frame.iloc[:0]
     if answered.empty:
-        return analysis.resolve_questionnaire("sipas-2023")
+        return "sipas-2023"
     qid = str(answered["questionnaire"].iloc[0])
-    return analysis.resolve_questionnaire(f"{qid}@{int(pd.to_numeric(answered['questionnaire_version']).max())}")
+    return f"{qid}@{int(pd.to_numeric(answered['questionnaire_version']).max())}"
 
 
 def comments_frame(*, date_from: dt.date | None = None, date_to: dt.date | None = None,

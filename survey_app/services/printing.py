@@ -18,13 +18,8 @@ def label_of(item: IssuedCode, lang: str = "vi") -> Label:
     return Label(
         code=item.code, url=item.url, unit=item.unit_name, procedure=item.procedure_name,
         expires_on=local_date(item.expires_at) if item.expires_at else None, lang=lang,
-        minutes=questionnaires.load(*_key(item.questionnaire)).minutes,
+        minutes=questionnaires.load(*questionnaires.parse_key(item.questionnaire)).minutes,
     )
-
-
-def _key(key: str) -> tuple[str, int]:
-    qid, _, version = key.partition("@")
-    return qid, int(version)
 
 
 def batch_document(items: Sequence[IssuedCode], *, kind: str, lang: str = "vi") -> bytes:
