@@ -20,7 +20,7 @@ log = private(logging.getLogger(__name__))  # it names request paths, which hold
 
 # The one policy of every page, public, staff, admin, analyst and errors alike: no inline
 # script or style. Styles live in static/css; charts are SVG styled by presentation
-# attributes (analysis.report.charts.svg_without_css).
+# attributes (analysis.charts.svg.svg_without_css).
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"

@@ -128,7 +128,7 @@ def funnel(
     The centre line is the pooled proportion ``Σx / Σn`` (percent) unless ``centre`` (a
     target, in percent) is given. A unit outside the 95 % limits is a warning, outside
     99.8 % an alarm (Spiegelhalter 2005). The curve holds ``n`` and the four limits on a
-    grid from the smallest to the largest n (log-spaced).
+    grid from a quarter of the smallest n to 1.1 times the largest (log-spaced).
 
     Examples
     --------
@@ -166,7 +166,8 @@ def funnel(
                         (float(lo95[i]), float(hi95[i])), (float(lo998[i]), float(hi998[i])),
                         signal, flags[i])
         )
-    low_n, high_n = max(1.0, float(ns.min())), float(ns.max())
+    # From a quarter of the smallest n to a tenth past the largest: the limits visibly narrow.
+    low_n, high_n = max(1.0, float(np.floor(ns.min() / 4))), float(np.ceil(ns.max() * 11 / 10))
     grid_n = np.unique(np.round(np.geomspace(low_n, max(high_n, low_n + 1), grid)))
     c_lo95, c_hi95 = funnel_limits(p=p, n=grid_n, coverage=0.95, method=method)
     c_lo998, c_hi998 = funnel_limits(p=p, n=grid_n, coverage=0.998, method=method)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
+from .. import charts
 from ..format import (
     MISSING,
     format_ci,
@@ -17,7 +18,6 @@ from ..format import (
     format_points,
     format_pvalue,
 )
-from . import charts
 from .labels import CI_METHOD_NAMES, METHOD_NOTE, flag_why, label
 from .model import PlanReport, UnitReport, estimate_rows
 
@@ -44,7 +44,7 @@ tr.level-element td { background: #f7f7f7; font-weight: bold; }
 .inconclusive { color: #555; }
 .flag { color: #a33c00; }
 figure { margin: 1rem 0; page-break-inside: avoid; }
-figure svg { max-width: 100%; height: auto; }
+figure svg { width: 100%; height: auto; }
 svg text { font-family: "DejaVu Sans", "Segoe UI", Arial, Helvetica, sans-serif !important; }
 figcaption { font-size: 9pt; color: #444; }
 section.unit { page-break-before: always; }
@@ -69,7 +69,8 @@ def _unit_title(report: PlanReport, u: UnitReport) -> str:
 
 
 def _short_name(report: PlanReport, u: UnitReport) -> str:
-    return label("department", report.lang) if u.unit is None else u.unit
+    """The unit by its name (its code when it has none): names belong where people read."""
+    return label("department", report.lang) if u.unit is None else u.name
 
 
 def _level_name(report: PlanReport, row: Mapping[str, Any]) -> str:
@@ -247,7 +248,7 @@ def _charts(report: PlanReport) -> str:
         codes = [c for c in titles if c in dept.group.elements]
         title = label("chart_elements", lang, unit=_unit_title(report, dept))
         out.append(_figure(charts.elements_chart(
-            names=[_shorten(f"{c} — {titles[c]}", 48) for c in codes],
+            names=[f"{c} · {titles[c]}" for c in codes],
             estimates=[dept.group.elements[c] for c in codes],
             targets=[report.plan.targets.elements.get(c) for c in codes],
             lang=lang, title=title), title, lang))
@@ -257,7 +258,8 @@ def _charts(report: PlanReport) -> str:
                            title, lang))
     if report.funnel is not None:
         title = label("chart_funnel", lang)
-        out.append(_figure(charts.funnel_chart(fun=report.funnel, lang=lang, title=title),
+        out.append(_figure(charts.funnel_chart(
+            fun=report.funnel, lang=lang, title=title, names={u.unit: u.name for u in units if u.unit}),
                            title, lang))
     if report.baseline and has_general:
         diffs = [u.change("general", "general") for u in units]
@@ -267,10 +269,6 @@ def _charts(report: PlanReport) -> str:
                 names=names, differences=[d.difference if d else None for d in diffs],
                 lang=lang, title=title), title, lang))
     return "".join(out)
-
-
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
 def method_lines(report: PlanReport) -> list[str]:

@@ -96,6 +96,11 @@ LABELS: dict[str, dict[str, str]] = {
         "funnel_centre": "Trung bình chung",
         "limit95": "Giới hạn 95 %",
         "limit998": "Giới hạn 99,8 %",
+        "signal_none": "trong giới hạn 95 %",
+        "signal_above 95": "trên giới hạn 95 % (cần xem xét)",
+        "signal_below 95": "dưới giới hạn 95 % (cần xem xét)",
+        "signal_above 99.8": "trên giới hạn 99,8 % (khác biệt rõ)",
+        "signal_below 99.8": "dưới giới hạn 99,8 % (khác biệt rõ)",
         "no_baseline": "Kế hoạch không nêu kỳ gốc, hoặc kỳ gốc không có dữ liệu.",
         "no_issuance": "Không có số liệu mã phát ra (chỉ có khi đọc từ cơ sở dữ liệu hoặc khi "
                        "cung cấp tệp số mã phát ra).",
@@ -196,6 +201,11 @@ LABELS: dict[str, dict[str, str]] = {
         "funnel_centre": "Overall mean",
         "limit95": "95 % limits",
         "limit998": "99.8 % limits",
+        "signal_none": "within the 95 % limits",
+        "signal_above 95": "above the 95 % limits (a warning)",
+        "signal_below 95": "below the 95 % limits (a warning)",
+        "signal_above 99.8": "above the 99.8 % limits (an alarm)",
+        "signal_below 99.8": "below the 99.8 % limits (an alarm)",
         "no_baseline": "The plan names no baseline, or the baseline period has no data.",
         "no_issuance": "No code issuance counts (available from the database, or from an "
                        "issuance file).",

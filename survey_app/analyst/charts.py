@@ -1,5 +1,5 @@
-"""Dashboard charts: server-rendered SVG (matplotlib), colour-blind-safe (Okabe–Ito).
-Each chart is shown with a table of its numbers beside it."""
+"""The dashboard's charts (analysis.charts: server-rendered SVG, the same as the plan report's),
+each drawn once for what it draws. Each is shown with a table of its numbers."""
 
 from __future__ import annotations
 
@@ -7,19 +7,13 @@ import functools
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from analysis.compare import Funnel  # noqa: E402
-from analysis.priorities import Priorities  # noqa: E402
-from analysis.report import charts as _report  # noqa: E402  (shared with the plan report)
-from analysis.report.charts import _STYLE, OKABE_ITO, _pct_axis, _svg  # noqa: E402
-from analysis.results import Estimate  # noqa: E402
+from analysis import charts as _charts
+from analysis.compare import Funnel
+from analysis.priorities import Priorities
+from analysis.results import Estimate
 
 __all__ = ["criteria_chart", "elements_chart", "funnel_chart", "ipa_chart", "trend_chart", "units_chart"]
 
@@ -52,6 +46,8 @@ def _drawn(value: Any) -> Any:
         return ("priorities", value.measure, _drawn(value.importance_cut), _drawn(value.performance_cut),
                 tuple((c.code, c.quadrant, _drawn(c.importance), _drawn(c.shapley), _drawn(c.performance))
                       for c in value.criteria))
+    if isinstance(value, Mapping):  # names by code
+        return ("mapping", tuple(sorted((str(k), _drawn(v)) for k, v in value.items())))
     if isinstance(value, list | tuple):
         return tuple(_drawn(item) for item in value)
     raise _NotDrawable(type(value).__name__)
@@ -78,45 +74,9 @@ def _by_drawing(chart: Callable[..., str]) -> Callable[..., str]:
     return drawn
 
 
-elements_chart = _by_drawing(_report.elements_chart)
-units_chart = _by_drawing(_report.units_chart)
-ipa_chart = _by_drawing(_report.ipa_chart)
-funnel_chart = _by_drawing(_report.funnel_chart)
-
-
-def criteria_chart(*, names: Sequence[str], estimates: Sequence[Any], title: str, lang: str = "vi") -> str:
-    """Criteria sorted by index: a dot with its CI per criterion."""
-    return units_chart(names=names, series=[("Chỉ số" if lang == "vi" else "Index", estimates)],
-                       targets=[], lang=lang, title=title)
-
-
-@_by_drawing
-def trend_chart(*, periods: Sequence[str], series: Sequence[tuple[str, Sequence[Any]]], target: float | None,
-                title: str, lang: str = "vi") -> str:
-    """Indices by period with a shaded CI band per series and the plan target as a line."""
-    with plt.rc_context(_STYLE):
-        fig, ax = plt.subplots(figsize=(7.5, 3.6))
-        xs = list(range(len(periods)))
-        colours = [OKABE_ITO["blue"], OKABE_ITO["orange"]]
-        for k, (name, estimates) in enumerate(series):
-            points = [(x, e) for x, e in zip(xs, estimates, strict=True) if e is not None and e.value is not None]
-            if not points:
-                continue
-            px = [x for x, _ in points]
-            values = [e.value for _, e in points]
-            low = [e.ci[0] if e.ci and e.ci[0] is not None else e.value for _, e in points]
-            high = [e.ci[1] if e.ci and e.ci[1] is not None else e.value for _, e in points]
-            colour = colours[k % 2]
-            ax.fill_between(px, low, high, color=colour, alpha=0.18, lw=0)
-            ax.plot(px, values, "-o", color=colour, label=name, ms=5)
-            for x, (_, e) in zip(px, points, strict=True):
-                if e.flag:
-                    ax.plot([x], [e.value], "o", color=colour, mfc="white", ms=7)
-        if target is not None:
-            ax.axhline(target, color=OKABE_ITO["vermillion"], ls="--", lw=1.2,
-                       label=("Mục tiêu" if lang == "vi" else "Target") + f" {target:g} %")
-        ax.set_xticks(xs, periods, rotation=30 if len(periods) > 6 else 0, ha="right" if len(periods) > 6 else "center")
-        _pct_axis(ax, lang, axis="y")
-        ax.legend(loc="lower left", bbox_to_anchor=(0, 1.02), ncol=3, frameon=False, fontsize=8)
-        ax.set_title(title, loc="left", fontsize=10, pad=22)
-        return _svg(fig, title)
+elements_chart = _by_drawing(_charts.elements_chart)
+units_chart = _by_drawing(_charts.units_chart)
+criteria_chart = _by_drawing(_charts.criteria_chart)
+trend_chart = _by_drawing(_charts.trend_chart)
+ipa_chart = _by_drawing(_charts.ipa_chart)
+funnel_chart = _by_drawing(_charts.funnel_chart)

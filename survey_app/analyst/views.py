@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import NamedTuple
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user
@@ -28,6 +29,15 @@ from . import data as D
 from . import filters as F
 
 bp = Blueprint("analyst", __name__, url_prefix="/analyst")
+
+
+class Chart(NamedTuple):
+    """A chart's caption (shown above it, and its accessible name) and its SVG."""
+
+    title: str
+    svg: str
+
+
 READERS = (Role.ANALYST, Role.ADMIN)
 PAGE_SIZE = 25
 
@@ -99,11 +109,12 @@ def overview():
         status = [(level, name, est, target, D.verdict_of(est, target)) for level, name, est, target in rows]
     chart = None
     if group is not None:
-        chart = D.derived(v, "chart:elements", lambda: charts.elements_chart(
+        title = "Chỉ số các yếu tố (khoảng tin cậy 95 %)"
+        chart = Chart(title, D.derived(v, "chart:elements", lambda: charts.elements_chart(
             names=[e.title["vi"] for e in v.questionnaire.elements],
             estimates=[group.elements.get(e.code) for e in v.questionnaire.elements],
             targets=[targets.elements.get(e.code) if targets else None for e in v.questionnaire.elements],
-            lang="vi", title="Chỉ số các yếu tố (khoảng tin cậy 95 %)"))
+            lang="vi", title=title)))
     return _page("overview.html", v, group=group, status=status, plan_source=plan_source,
                  rate=D.response_rate(v), covered=D.coverage(v), same_day=D.same_day_split(v), chart=chart)
 
@@ -118,9 +129,10 @@ def criteria():
         rows = sorted(((c, group.criteria.get(c.code)) for c in v.questionnaire.criteria),
                       key=lambda item: (item[1] is None or item[1].value is None,
                                         item[1].value if item[1] is not None and item[1].value is not None else 0))
-        chart = D.derived(v, "chart:criteria", lambda: charts.criteria_chart(
-            names=[c.code for c, _ in rows], estimates=[e for _, e in rows],
-            title="Các tiêu chí, từ thấp đến cao (khoảng tin cậy 95 %)"))
+        title = "Các tiêu chí, từ thấp đến cao (khoảng tin cậy 95 %; chấm rỗng: không đủ dữ liệu)"
+        chart = Chart(title, D.derived(v, "chart:criteria", lambda: charts.criteria_chart(
+            codes=[c.code for c, _ in rows], texts=[c.text["vi"] for c, _ in rows], estimates=[e for _, e in rows],
+            lang="vi", title=title)))
     return _page("criteria.html", v, group=group, rows=rows, chart=chart)
 
 
@@ -137,9 +149,10 @@ def trend():
     if groups:
         series = [("Chỉ số SIPAS", [g.general for g in groups])] if v.questionnaire.general else []
         series.append(("Chỉ số tổng hợp", [g.overall for g in groups]))
-        chart = D.derived(v, "chart:trend", lambda: charts.trend_chart(
+        title = "Diễn biến theo kỳ (dải: khoảng tin cậy 95 %)"
+        chart = Chart(title, D.derived(v, "chart:trend", lambda: charts.trend_chart(
             periods=[format_period(g.keys["period"], lang="vi") for g in groups], series=series, target=target,
-            title="Diễn biến theo kỳ (dải: khoảng tin cậy 95 %)"))
+            lang="vi", title=title)))
     return _page("trend.html", v, groups=groups, latest=info["latest"], chart=chart, target=target)
 
 
@@ -154,12 +167,15 @@ def units():
     if groups:
         series = [("Chỉ số SIPAS", [g.general for g in groups])] if v.questionnaire.general else []
         series.append(("Chỉ số tổng hợp", [g.overall for g in groups]))
-        chart = D.derived(v, "chart:units", lambda: charts.units_chart(
+        title = "Các đơn vị (khoảng tin cậy 95 %; chấm rỗng: không đủ dữ liệu)"
+        chart = Chart(title, D.derived(v, "chart:units", lambda: charts.units_chart(
             names=[names.get(g.keys["unit"], g.keys["unit"]) for g in groups], series=series, targets=[],
-            lang="vi", title="Các đơn vị (khoảng tin cậy 95 %; chấm rỗng: không đủ dữ liệu)"))
+            lang="vi", title=title)))
     if ranking is not None and ranking.funnel is not None:
-        funnel = D.derived(v, "chart:funnel", lambda: charts.funnel_chart(
-            fun=ranking.funnel, lang="vi", title="Biểu đồ phễu: chỉ số theo cỡ mẫu"))
+        title = ("Biểu đồ phễu: chỉ số theo số phiếu; đơn vị nằm ngoài giới hạn khác mức chung "
+                 "nhiều hơn mức ngẫu nhiên cho phép")
+        funnel = Chart(title, D.derived(v, "chart:funnel", lambda: charts.funnel_chart(
+            fun=ranking.funnel, lang="vi", title=title, names=names)))
     shrunk = {s.label: s for s in ranking.shrinkage.units} if ranking and ranking.shrinkage else {}
     return _page("units.html", v, groups=groups, names=names, chart=chart, funnel=funnel, shrunk=shrunk,
                  ranking=ranking)
@@ -172,8 +188,9 @@ def priorities():
     info = D.importance(v)
     chart = None
     if info is not None and info.n:
-        chart = D.derived(v, "chart:ipa", lambda: charts.ipa_chart(
-            priorities=info, lang="vi", title="Tầm quan trọng và kết quả của các tiêu chí"))
+        title = "Tầm quan trọng và kết quả của các tiêu chí"
+        chart = Chart(title, D.derived(v, "chart:ipa", lambda: charts.ipa_chart(priorities=info, lang="vi",
+                                                                                title=title)))
     texts = {c.code: c.text["vi"] for c in v.questionnaire.criteria}
     return _page("priorities.html", v, info=info, chart=chart, texts=texts)
 

@@ -14,9 +14,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
+from analysis import charts  # noqa: E402
+from analysis.charts import svg_without_css  # noqa: E402
+from analysis.charts.figure import STYLE  # noqa: E402
 from analysis.compare import funnel  # noqa: E402
-from analysis.report import charts  # noqa: E402
-from analysis.report.charts import svg_without_css  # noqa: E402
 from analysis.results import Estimate  # noqa: E402
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -51,7 +52,7 @@ def _raw_svg(fig) -> str:
 def _busy_chart() -> str:
     """matplotlib's SVG of a figure with what the dashboard draws and more: dashes, alpha,
     hatches, markers, a filled band, bold and italic text."""
-    with plt.rc_context(charts._STYLE):
+    with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(4, 3))
         ax.plot([0, 1, 2], [1, 3, 2], "-o", color="#0072B2", ms=5, label="a")
         ax.plot([0, 2], [2, 2], ls="--", lw=1.2, color="#D55E00", alpha=0.5)

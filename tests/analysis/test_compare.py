@@ -297,7 +297,7 @@ def test_funnel_points_and_curve():
     assert f.centre == pytest.approx(100 * 510 / 650)
     assert [p.signal for p in f.points] == [None, "above 99.8", "below 95"]
     curve = f.curve
-    assert curve["n"][0] == 50 and curve["n"][-1] == 400
+    assert curve["n"][0] == 12 and curve["n"][-1] == 440  # a quarter of the smallest n to 1.1 × the largest
     assert all(a <= b for a, b in zip(curve["low998"], curve["low95"], strict=True))
     assert all(a <= b for a, b in zip(curve["high95"], curve["high998"], strict=True))
     doc = f.to_json()

@@ -100,7 +100,7 @@ def test_the_charts_and_distribution_bars_are_on_the_pages_checked(pages):
     the slip's QR code (so the test above did look at them)."""
     html = {what: response.get_data(as_text=True) for what, response in pages}
     for path in ("/analyst/", "/analyst/criteria", "/analyst/units", "/analyst/priorities", "/analyst/trend"):
-        assert re.search(r"<figure[^>]*>\s*<svg", html[path]), path
+        assert re.search(r"<figure[^>]*>\s*<figcaption>[^<]+</figcaption>\s*<svg", html[path]), path
         assert "font-family=" in html[path] and "stroke-linejoin=" in html[path], path
     assert html["/analyst/criteria"].count('<svg class="dist"') >= 10  # one per criterion
     assert '<div class="qr"' in html["slip"] and "css/slip.css" in html["slip"]

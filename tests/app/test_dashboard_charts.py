@@ -15,8 +15,8 @@ def drawings(monkeypatch) -> list[str]:
     """The report charts actually drawn (not served from the memory of drawings)."""
     drawn: list[str] = []
     monkeypatch.setattr(charts, "_drawings", type(charts._drawings)())
-    for name in ("elements_chart", "units_chart", "ipa_chart", "funnel_chart"):
-        real = getattr(charts._report, name)
+    for name in ("elements_chart", "units_chart", "criteria_chart", "trend_chart", "ipa_chart", "funnel_chart"):
+        real = getattr(charts._charts, name)
 
         def recording(*, _real=real, _name=name, **kwargs):
             drawn.append(_name)
@@ -47,12 +47,11 @@ def test_a_chart_is_drawn_once_for_what_it_draws(drawings):
     assert drawings == ["elements_chart"] * 4
 
 
-def test_criteria_and_units_share_the_units_drawing(drawings):
+def test_the_criteria_chart_is_drawn_again_for_other_labels(drawings):
     estimates = [_estimate(90.0), _estimate(70.0)]
-    charts.criteria_chart(names=["TC1", "TC2"], estimates=estimates, title="Tiêu chí")
-    charts.criteria_chart(names=["TC1", "TC2"], estimates=estimates, title="Tiêu chí")
-    charts.criteria_chart(names=["TC2", "TC1"], estimates=estimates, title="Tiêu chí")  # other labels
-    assert drawings == ["units_chart", "units_chart"]
+    for codes in (["TC1", "TC2"], ["TC1", "TC2"], ["TC2", "TC1"]):
+        charts.criteria_chart(codes=codes, texts=["Một", "Hai"], estimates=estimates, lang="vi", title="Tiêu chí")
+    assert drawings == ["criteria_chart", "criteria_chart"]
 
 
 def test_arguments_it_cannot_read_are_drawn_every_time(drawings):

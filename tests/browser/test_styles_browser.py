@@ -13,7 +13,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from analysis.report import charts  # noqa: E402
+from analysis import charts  # noqa: E402
+from analysis.charts.figure import STYLE  # noqa: E402
 from tests.support import PASSWORD, store_random_answers  # noqa: E402
 
 pytestmark = pytest.mark.browser
@@ -127,7 +128,7 @@ def test_analyst_pages_apply_their_styles_and_draw_their_charts(app, live_server
 def test_a_chart_draws_the_same_with_attributes_as_with_its_css(browser):
     """matplotlib's SVG as written (style attributes and sheet) and after svg_without_css,
     each in a page without any policy: the same pixels."""
-    with plt.rc_context(charts._STYLE):
+    with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(4, 3))
         ax.plot([0, 1, 2], [1, 3, 2], "-o", color="#0072B2", ms=5, mfc="white", label="Chỉ số")
         ax.plot([0, 2], [2, 2], ls="--", lw=1.2, color="#D55E00", alpha=0.6)
