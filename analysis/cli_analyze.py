@@ -11,7 +11,8 @@ from typing import Any
 import click
 import pandas as pd
 
-from .cli_common import FORMATS, _emit_text, _fail, _format_for, _questionnaire_for, _read_input, _split
+from .cli_common import FORMATS, _emit_text, _fail, _format_for, _questionnaire_for, _read_input, _split, lang_option
+from .cli_words import say
 
 
 def _frame_weights(database_url: Callable[[], str], questionnaire: str | None, date_from: str | None,
@@ -22,60 +23,6 @@ def _frame_weights(database_url: Callable[[], str], questionnaire: str | None, d
 
     return FrameWeights.from_issuance(load_issuance(database_url(), questionnaire=questionnaire, date_from=date_from,
                                                     date_to=date_to, units=[unit] if unit else None))
-
-
-def _fmt(value: Any, digits: int = 1) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    return f"{value:.{digits}f}"
-
-
-def _ci_text(ci: Any, digits: int = 1) -> str:
-    if not ci or ci[0] is None:
-        return "–"
-    return f"{_fmt(ci[0], digits)}–{_fmt(ci[1], digits)}"
-
-
-def _table(result: Any, comparisons: Any) -> str:
-    """A plain-text table per group for the terminal."""
-    q = result.questionnaire
-    conf = f"{100 * result.confidence:g}% CI"
-    lines = [f"{q.key} · confidence {result.confidence:g} · criteria: {result.ci_method}"]
-    if result.is_design:
-        lines.append(f"design: weight={result.weight} strata={result.strata} "
-                     f"cluster={result.cluster} df={result.df}")
-    header = f"  {'indicator':<44} {'index':>6}  {conf:<13} {'n':>7}  flag"
-    for g in result.groups:
-        keys = " · ".join(f"{k}={v}" for k, v in g.keys.items()) or "all responses"
-        lines += ["", f"{keys}   (n = {g.n})", header, "  " + "-" * (len(header) + 8)]
-        rows: list[tuple[str, Any]] = []
-        if g.general is not None and q.general is not None:
-            rows.append((f"{q.general.code}  general (SIPAS)", g.general))
-        rows.append(("overall (mean of elements)", g.overall))
-        for e in q.elements:
-            if e.code in g.elements:
-                rows.append((f"{e.code}  {e.title['en']}", g.elements[e.code]))
-                for c in e.criteria:
-                    if c.code in g.criteria:
-                        rows.append((f"  {c.code}", g.criteria[c.code]))
-        for name, est in rows:
-            name = name if len(name) <= 44 else name[:43] + "…"
-            lines.append(f"  {name:<44} {_fmt(est.value):>6}  {_ci_text(est.ci):<13} "
-                         f"{est.n:>7}  {est.flag or ''}")
-    if comparisons is not None:
-        lines += ["", f"comparisons ({comparisons.kind}; p adjusted: {comparisons.adjust})",
-                  f"  {'group':<22} {'compared':<22} {'indicator':<10} {'diff':>6}  "
-                  f"{'CI':<14} {'p':>7} {'p adj':>7}  flag"]
-        for c in comparisons.comparisons:
-            d = c.difference
-            group = " · ".join(f"{v}" for v in c.keys.values()) or "all"
-            pair = f"{c.label} vs {c.reference}"
-            p_adj = "–" if c.p_adjusted is None else f"{c.p_adjusted:.3f}"
-            lines.append(
-                f"  {group[:22]:<22} {pair[:22]:<22} {c.code[:10]:<10} {_fmt(d.estimate):>6}  "
-                f"{_ci_text(d.ci):<14} {_fmt(d.p_value, 3):>7} {p_adj:>7}  {c.flag or ''}"
-            )
-    return "\n".join(lines) + "\n"
 
 
 def _comparison_frame(comparisons: Any) -> pd.DataFrame:
@@ -191,13 +138,16 @@ def analyze_command(database_url: Callable[[], str]) -> click.Command:
                   help="Output format (default: from -o's extension, else table).")
     @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
                   help="Write to FILE instead of standard output.")
+    @lang_option
     def command(input_path: str | None, use_db: bool, unit: str | None, questionnaire_key: str | None,
                 by: tuple[str, ...], period: str | None, date_from: str | None,
                 date_to: str | None, ci_method: str, confidence: float, frame_weights: bool, weight: str | None,
                 strata: str | None, cluster: str | None, bootstrap: int | None,
                 seed: int | None, compare: str | None, adjust: str, small_n: int,
-                max_width: float, fmt: str | None, output: str | None) -> None:
+                max_width: float, fmt: str | None, output: str | None, lang: str) -> None:
         """Indices with confidence intervals from INPUT (a CSV/XLSX response export) or --db.
+
+        Chỉ số hài lòng và khoảng tin cậy, từ tệp phiếu trả lời đã xuất hoặc từ cơ sở dữ liệu.
 
         With --db the database counts (no answer is read into memory); a design (--weight,
         --strata, --cluster), --bootstrap or --compare units read the responses instead.
@@ -215,21 +165,19 @@ def analyze_command(database_url: Callable[[], str]) -> click.Command:
 
         fmt = _format_for(fmt, output)
         if fmt == "xlsx" and output is None:
-            raise click.UsageError("--format xlsx writes a file: add -o FILE.xlsx")
+            raise click.UsageError(say("xlsx_needs_file", lang))
         if fmt == "csv" and compare and output is None:
-            raise click.UsageError(
-                "--compare with --format csv writes a second file of comparisons: add -o FILE.csv"
-            )
+            raise click.UsageError(say("csv_comparisons_need_file", lang))
         if compare == "previous" and period is None:
-            raise click.UsageError("--compare previous needs --period")
+            raise click.UsageError(say("previous_needs_period", lang))
         by_cols = _split(by)
         # In the database unless the analysis needs the rows: a design's columns, the
         # bootstrap, or units against the rest.
         needs_rows = bool(weight or strata or cluster or bootstrap or compare == "units")
         if frame_weights and (input_path or not use_db):
-            raise click.UsageError("--frame-weights goes with --db: the code frame is in the database")
+            raise click.UsageError(say("frame_weights_need_db", lang))
         if frame_weights and weight:
-            raise click.UsageError("give --weight or --frame-weights, not both")
+            raise click.UsageError(say("weight_or_frame_weights", lang))
         try:
             weights = _frame_weights(database_url, questionnaire_key, date_from, date_to, unit) \
                 if frame_weights else None
@@ -244,22 +192,21 @@ def analyze_command(database_url: Callable[[], str]) -> click.Command:
                     max_width=max_width, frame_weights=weights)
             else:
                 df = _read_input(input_path, use_db, database_url, questionnaire=questionnaire_key,
-                                 date_from=date_from, date_to=date_to, unit=unit)
+                                 date_from=date_from, date_to=date_to, unit=unit, lang=lang)
                 if weights is not None:
                     from .code_frame import WEIGHT_COLUMN, weigh_frame
 
                     df, _ = weigh_frame(df, weights)
                     weight = WEIGHT_COLUMN
             if weights is not None:
-                click.echo("frame weights: single-use answers only (poster and kiosk answers have "
-                           "no code frame and are left out)", err=True)
+                click.echo(say("frame_weights_note", lang), err=True)
             options: dict[str, Any] = dict(
                 ci_method=ci_method, confidence=confidence, weight=weight, strata=strata,
                 cluster=cluster, bootstrap=bootstrap, seed=seed, small_n=small_n,
                 max_width=max_width, date_from=date_from, date_to=date_to,
             )
             if df is not None:
-                q = _questionnaire_for(df, questionnaire_key)
+                q = _questionnaire_for(df, questionnaire_key, lang)
                 result = analyze(df, q, by=by_cols, period=period, **options)
             comparisons = None
             if compare == "previous":
@@ -271,7 +218,7 @@ def analyze_command(database_url: Callable[[], str]) -> click.Command:
         except click.ClickException:
             raise
         except (ValueError, LookupError) as exc:
-            raise _fail(exc) from None
+            raise _fail(exc, lang) from None
 
         if fmt == "json":
             doc = result.to_json()
@@ -280,7 +227,9 @@ def analyze_command(database_url: Callable[[], str]) -> click.Command:
             text = json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False)
             _emit_text(text + "\n", output)
         elif fmt == "table":
-            _emit_text(_table(result, comparisons), output)
+            from .cli_text import indices_table
+
+            _emit_text(indices_table(result, comparisons, lang), output)
         elif fmt == "csv":
             # Group keys come from the input file: text a spreadsheet would run gets a quote.
             from .safe_text import neutralise_frame

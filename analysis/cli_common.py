@@ -10,14 +10,21 @@ from typing import Any
 import click
 import pandas as pd
 
+from .cli_words import say
+from .format import LANGS
+
 FORMATS = ("table", "json", "csv", "xlsx")
+
+#: ``--lang``: the language of what a person reads (JSON, CSV and XLSX keep codes for programs).
+lang_option = click.option("--lang", type=click.Choice(LANGS), default="vi", show_default=True,
+                           help="Language of the text for people: vi (Tiếng Việt) or en.")
 
 
 # --------------------------------------------------------------------------- helpers
-def _fail(exc: BaseException) -> click.ClickException:
+def _fail(exc: BaseException, lang: str = "vi") -> click.ClickException:
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if isinstance(exc, KeyError):
-        message = f"not found: {message}"
+        message = say("not_found", lang, what=message)
     return click.ClickException(message)
 
 
@@ -39,7 +46,7 @@ def _format_for(fmt: str | None, output: str | None) -> str:
     return "table"
 
 
-def _questionnaire_for(df: pd.DataFrame, key: str | None) -> Any:
+def _questionnaire_for(df: pd.DataFrame, key: str | None, lang: str = "vi") -> Any:
     """``--questionnaire ID[@VERSION]``, else the data's ``questionnaire`` column (the newest
     version present when the column ``questionnaire_version`` holds several)."""
     import analysis
@@ -47,19 +54,12 @@ def _questionnaire_for(df: pd.DataFrame, key: str | None) -> Any:
     if key:
         return analysis.resolve_questionnaire(key)
     if "questionnaire" not in df.columns:
-        raise click.UsageError(
-            "the data have no 'questionnaire' column; name it with --questionnaire ID[@VERSION]"
-        )
+        raise click.UsageError(say("no_questionnaire_column", lang))
     ids = sorted({str(v) for v in df["questionnaire"].dropna()})
     if not ids:
-        raise click.UsageError(
-            "the 'questionnaire' column is empty; name it with --questionnaire ID[@VERSION]"
-        )
+        raise click.UsageError(say("empty_questionnaire_column", lang))
     if len(ids) > 1:
-        raise click.UsageError(
-            f"the data hold answers to several questionnaires ({', '.join(ids)}); "
-            "choose one with --questionnaire"
-        )
+        raise click.UsageError(say("several_questionnaires", lang, ids=", ".join(ids)))
     key = ids[0]
     if "questionnaire_version" in df.columns:
         versions = pd.to_numeric(df["questionnaire_version"], errors="coerce").dropna()
@@ -71,16 +71,16 @@ def _questionnaire_for(df: pd.DataFrame, key: str | None) -> Any:
 def _read_input(
     input_path: str | None, use_db: bool, database_url: Callable[[], str], *,
     questionnaire: str | None, date_from: str | None = None, date_to: str | None = None,
-    unit: str | None = None,
+    unit: str | None = None, lang: str = "vi",
 ) -> pd.DataFrame:
     import analysis
 
     if use_db and input_path:
-        raise click.UsageError("give either INPUT or --db, not both")
+        raise click.UsageError(say("input_and_db", lang))
     if not use_db and not input_path:
-        raise click.UsageError("give INPUT (a CSV or XLSX export) or --db")
+        raise click.UsageError(say("input_or_db", lang))
     if unit and not use_db:
-        raise click.UsageError("--unit goes with --db (an export holds no unit tree); filter the export instead")
+        raise click.UsageError(say("unit_needs_db", lang))
     if use_db:
         try:
             return analysis.load_database(database_url(), questionnaire=questionnaire,
@@ -90,13 +90,11 @@ def _read_input(
             raise click.ClickException(str(exc)) from None
     path = Path(str(input_path))
     if not path.is_file():
-        raise click.ClickException(f"{path}: no such file")
+        raise click.ClickException(say("no_such_file", lang, path=path))
     try:
         return analysis.read_responses(path)
-    except (ValueError, UnicodeDecodeError, OSError) as exc:
-        raise click.ClickException(f"{path}: cannot be read as a response export ({exc})") from None
     except Exception as exc:  # pandas/calamine parser errors have many classes
-        raise click.ClickException(f"{path}: cannot be read as a response export ({exc})") from None
+        raise click.ClickException(say("unreadable", lang, path=path, error=exc)) from None
 
 
 

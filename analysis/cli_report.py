@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import json
-import math
 from collections.abc import Callable
 from pathlib import Path
 
 import click
 import pandas as pd
 
-from .cli_common import _emit_text, _fail, _questionnaire_for, _read_input
+from .cli_common import _emit_text, _fail, _questionnaire_for, _read_input, lang_option
+from .cli_words import WORDS, say
 
 
 def _read_issuance(path: str) -> pd.DataFrame:
@@ -60,7 +59,7 @@ def report_command(database_url: Callable[[], str], *, issuance: bool = True) ->
     @click.option("--ci-method", default="wilson", show_default=True,
                   type=click.Choice(["wilson", "jeffreys", "clopper-pearson", "agresti-coull",
                                      "wald"]))
-    @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+    @lang_option
     @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
                   help="report.html or report.xlsx (default: HTML on standard output).")
     def command(input_path: str | None, plan_path: str | None, period: str | None,
@@ -120,7 +119,7 @@ def report_command(database_url: Callable[[], str], *, issuance: bool = True) ->
         b_start, b_end = period_bounds(b_label) if b_label else (start, end)
         df = _read_input(input_path, use_db, database_url, questionnaire=q_key,
                          date_from=min(start, b_start).isoformat() if use_db else None,
-                         date_to=max(end, b_end).isoformat() if use_db else None)
+                         date_to=max(end, b_end).isoformat() if use_db else None, lang=lang)
         codes = None
         if issuance_path is not None:
             codes = _read_issuance(issuance_path)
@@ -131,7 +130,7 @@ def report_command(database_url: Callable[[], str], *, issuance: bool = True) ->
             except (ValueError, LookupError) as exc:
                 raise _fail(exc) from None
         try:
-            q = _questionnaire_for(df, q_key)
+            q = _questionnaire_for(df, q_key, lang)
             report = build_report(df, plan, period=period, questionnaire=q, issuance=codes,
                                   lang=lang, baseline=baseline, ci_method=ci_method)
         except click.ClickException:
@@ -163,9 +162,12 @@ def sample_size_command() -> click.Command:
     @click.option("--response-rate", type=float, default=1.0, show_default=True,
                   help="Expected share of codes answered, in (0, 1].")
     @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+    @lang_option
     def command(margin: float, confidence: float, p: float, population: int | None,
-                deff: float, response_rate: float, as_json: bool) -> None:
+                deff: float, response_rate: float, as_json: bool, lang: str) -> None:
         """How many answers each reporting unit needs (methodology §6), and Yamane's n.
+
+        Cỡ mẫu cần có cho mỗi đơn vị báo cáo (phương pháp §6), và cỡ mẫu theo công thức Yamane.
 
         \b
         Example:
@@ -177,28 +179,14 @@ def sample_size_command() -> click.Command:
             r = sample_size(margin=margin, confidence=confidence, p=p, population=population,
                             deff=deff, response_rate=response_rate)
         except ValueError as exc:
-            raise _fail(exc) from None
+            # The library names the argument first ("margin: ..."): say it as the option.
+            key = "bad_" + str(exc).split(":", 1)[0]
+            raise (click.ClickException(say(key, lang)) if key in WORDS[lang] else _fail(exc, lang)) from None
         if as_json:
             click.echo(json.dumps(r.to_json(), ensure_ascii=False, indent=2))
             return
-        out = io.StringIO()
-        w = out.write
-        w("Sample size per reporting unit (methodology §6)\n")
-        w(f"  margin ±{100 * margin:g} points, confidence {100 * confidence:g} %, p = {p:g}, "
-          f"deff {deff:g}"
-          + (f", population {population}" if population else ", infinite population")
-          + f", response rate {100 * response_rate:g} %\n")
-        w(f"  n0 = z² p(1−p) / e²              {r.n0:10.2f}   (z = {r.z:.4f})\n")
-        w(f"  × deff                           {r.n_design:10.2f}\n")
-        if population:
-            w(f"  finite population n1/(1+n1/N)    {r.n_finite:10.2f}\n")
-        w(f"  completed answers needed         {r.required:10d}\n")
-        if response_rate < 1:
-            w(f"  codes to issue (÷ {response_rate:g})          {r.invitations:10d}\n")
-        if r.yamane is not None:
-            w(f"Yamane n = N / (1 + N e²)          {r.yamane:10.2f}   → {math.ceil(round(r.yamane, 9))}\n")
-        else:
-            w("Yamane n = N / (1 + N e²)          needs --population\n")
-        click.echo(out.getvalue(), nl=False)
+        from .cli_text import sample_size_text
+
+        click.echo(sample_size_text(r, lang), nl=False)
 
     return command

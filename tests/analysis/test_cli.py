@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import analysis
 import questionnaires
 from analysis.cli import add_commands
 from analysis.compare import compare_periods, compare_units
+from analysis.format import format_number
 from analysis.report.labels import label
 
 SIPAS = questionnaires.load("sipas-2023")
@@ -159,13 +161,6 @@ def test_questionnaire_option(csv_path):
     assert result.exit_code == 0 and json.loads(result.output)["questionnaire_version"] == 1
 
 
-def test_table_output(csv_path):
-    result, _ = _run(["analyze", csv_path, "--by", "unit", "--compare", "units"])
-    assert result.exit_code == 0, result.output
-    assert "unit=VP" in result.output and "HL  general (SIPAS)" in result.output
-    assert "comparisons (units" in result.output and "VP vs rest" in result.output
-
-
 def test_csv_output(csv_path, data, tmp_path):
     result, _ = _run(["analyze", csv_path, "--by", "unit", "--format", "csv"])
     assert result.exit_code == 0, result.output
@@ -204,25 +199,30 @@ def test_xlsx_output(csv_path, data, tmp_path):
 @pytest.mark.parametrize(
     "args,code,words",
     [
-        (["analyze"], 2, "give INPUT"),
-        (["analyze", "{csv}", "--db"], 2, "not both"),
-        (["analyze", "missing.csv"], 1, "no such file"),
+        (["analyze"], 2, "cần INPUT"),
+        (["analyze", "--lang", "en"], 2, "give INPUT"),
+        (["analyze", "{csv}", "--db"], 2, "chỉ dùng một trong hai: INPUT hoặc --db"),
+        (["analyze", "missing.csv"], 1, "missing.csv: không có tệp này"),
+        (["analyze", "missing.csv", "--lang", "en"], 1, "no such file"),
         (["analyze", "{csv}", "--by", "nope"], 1, "by: column 'nope' is missing"),
         (["analyze", "{csv}", "--questionnaire", "nope"], 1, "unknown questionnaire"),
         (["analyze", "{csv}", "--questionnaire", "tt01-counter"], 1, "DG1"),
         (["analyze", "{csv}", "--from", "2026-02-30"], 1, "date_from"),
         (["analyze", "{csv}", "--confidence", "95"], 1, "confidence"),
         (["analyze", "{csv}", "--period", "week"], 2, "week"),
-        (["analyze", "{csv}", "--compare", "previous"], 2, "needs --period"),
-        (["analyze", "{csv}", "--format", "xlsx"], 2, "-o FILE.xlsx"),
+        (["analyze", "{csv}", "--compare", "previous"], 2, "--compare previous cần --period"),
+        (["analyze", "{csv}", "--format", "xlsx"], 2, "thêm -o TỆP.xlsx"),
+        (["analyze", "{csv}", "--frame-weights"], 2, "--frame-weights chỉ dùng với --db"),
         (["analyze", "{csv}", "--weight", "nope"], 1, "weight"),
-        (["analyze", "{bad}"], 2, "--questionnaire"),
+        (["analyze", "{bad}"], 2, "dữ liệu không có cột 'questionnaire'"),
         (["report", "--plan", "{plan}", "--period", "2026-Q5", "{csv}"], 2, "not a period"),
         (["report", "--plan", "missing.toml", "--period", "2026", "{csv}"], 1, "cannot be read"),
         (["report", "--plan", "{plan}", "--period", "2030", "{csv}"], 1, "no responses"),
         (["report", "--plan", "{plan}", "--period", "2026", "{csv}", "-o", "r.pdf"], 2, ".html"),
-        (["sample-size", "--margin", "5"], 1, "0.05 for ±5 points"),
-        (["sample-size", "--margin", "0.05", "--population", "0"], 1, "population"),
+        (["sample-size", "--margin", "5"], 1, "--margin: phải là số lớn hơn 0 và nhỏ hơn 1 (0.05 cho ±5 điểm %)"),
+        (["sample-size", "--margin", "5", "--lang", "en"], 1, "0.05 for ±5 points"),
+        (["sample-size", "--margin", "0.05", "--population", "0"], 1, "--population: phải là số nguyên"),
+        (["sample-size", "--margin", "0.05", "--response-rate", "1.5"], 1, "--response-rate: phải lớn hơn 0"),
     ],
 )
 def test_bad_input_is_one_clear_line(args, code, words, csv_path, tmp_path):
@@ -266,18 +266,6 @@ def test_report_to_stdout_with_issuance_file(csv_path, frame, tmp_path):
                       "--issuance", codes])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("<!DOCTYPE html>") and "Tỷ lệ phản hồi" in result.output
-
-
-# ----------------------------------------------------------------------------- sample size
-def test_sample_size_prints_both():
-    result, _ = _run(["sample-size", "--margin", "0.05", "--population", "2000", "--deff",
-                      "1.5"])
-    assert result.exit_code == 0, result.output
-    assert "576.22" in result.output and "447.34" in result.output and "448" in result.output
-    assert "Yamane" in result.output and "333.33" in result.output
-    result, _ = _run(["sample-size", "--margin", "0.05", "--json"])
-    doc = json.loads(result.output)
-    assert doc["n0"] == pytest.approx(384.146, abs=1e-3) and doc["yamane"] is None
 
 
 # ----------------------------------------------------------------------------- --db
@@ -347,6 +335,17 @@ def test_analyze_db(database, data):
     assert [g["general"]["index"] for g in got["groups"]] == pytest.approx(
         [g["general"]["index"] for g in expected["groups"]])
     assert [g["n"] for g in got["groups"]] == [g["n"] for g in expected["groups"]]
+
+
+def test_analyze_db_table_in_words(database, data):
+    """The database's counts print the same table as an export (tests/analysis/test_cli_text.py)."""
+    result, _ = _run(["analyze", "--db", "--by", "unit", "--period", "quarter"], url=_Url(database))
+    assert result.exit_code == 0, result.output
+    ls = analysis.analyze(data, SIPAS, by="unit", period="quarter").group(unit="LS", period="2026-Q3")
+    heading = f"\nĐơn vị: LS · Kỳ báo cáo: Quý III/2026   (Số phiếu: {ls.n})\n  Mục "
+    assert heading in result.output, result.output
+    assert re.search(rf"\n  HL  Chỉ số hài lòng chung \(SIPAS\) +{format_number(ls.general.value)}  ",
+                     result.output.split(heading)[1])
 
 
 def test_report_db_reads_issuance(database, tmp_path):

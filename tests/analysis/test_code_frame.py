@@ -139,9 +139,9 @@ def test_sipas_analyze_frame_weights_in_the_database_and_from_rows(app, runner):
     for extra in ([], ["--compare", "units"]):  # in the database; from the rows
         result = runner.invoke(["analyze", "--db", "--frame-weights", "--by", "unit", "--format", "json", *extra])
         assert result.exit_code == 0, result.output
-        assert "poster and kiosk answers have no code frame" in result.stderr
+        assert "phiếu qua áp phích hoặc máy tính bảng tại quầy không có khung mã" in result.stderr
         got = json.loads(result.stdout)
         got.pop("comparisons", None)
         assert_same(got, expected)
     refused = runner.invoke(["analyze", "--db", "--frame-weights", "--weight", "w"])
-    assert refused.exit_code == 2 and "not both" in refused.output
+    assert refused.exit_code == 2 and "chỉ dùng một trong hai: --weight hoặc --frame-weights" in refused.output

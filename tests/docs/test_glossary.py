@@ -1,5 +1,5 @@
-"""docs/glossary.md is the one vocabulary: the plan report's labels and the export's
-codebook say what it says, in Vietnamese and in English."""
+"""docs/glossary.md is the one vocabulary: the plan report's labels, the export's codebook
+and the analysis commands' terminal words say what it says, in Vietnamese and in English."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from analysis.cli_words import WORDS
 from analysis.codebook import CHANNELS, META_LABELS
 from analysis.report.labels import LABELS
 from survey_app.models import ROLE_NAMES
@@ -27,7 +28,8 @@ def test_the_report_and_the_codebook_use_the_glossarys_words(lang):
     found = terms()
     checked = 0
     for key, words in found.items():
-        for source in (LABELS[lang], META_LABELS[lang], CHANNELS[lang], ROLE_NAMES if lang == "vi" else {}):
+        for source in (LABELS[lang], META_LABELS[lang], CHANNELS[lang], WORDS[lang],
+                       ROLE_NAMES if lang == "vi" else {}):
             if key in source:
                 assert source[key] == words[column], (key, source[key], words[column])
                 checked += 1

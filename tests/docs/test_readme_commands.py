@@ -382,8 +382,11 @@ def check_purge(ran: Ran, ctx: Context) -> None:
 
 
 def check_table(ran: Ran, ctx: Context) -> None:
-    assert "unit=LS · period=2026-Q2" in ran.stdout and "unit=LS · period=2026-Q3" in ran.stdout, ran.stdout
-    assert "HL  general (SIPAS)" in ran.stdout
+    # For people: Vietnamese words, periods in words, decimal commas (docs/glossary.md).
+    for quarter in ("Quý II/2026", "Quý III/2026"):
+        assert f"Đơn vị: LS · Kỳ báo cáo: {quarter}   (Số phiếu: " in ran.stdout, ran.stdout
+    assert re.search(r"\n  HL  Chỉ số hài lòng chung \(SIPAS\) +\d+,\d  \d+,\d–\d+,\d ", ran.stdout), ran.stdout
+    assert "Không đủ dữ liệu (n = " in ran.stdout and "2026-Q" not in ran.stdout
 
 
 def check_indices_json(ran: Ran, ctx: Context) -> None:
@@ -418,9 +421,10 @@ def check_sample_size(ran: Ran, ctx: Context) -> None:
     n_finite = n0 * 1.5 / (1 + n0 * 1.5 / 2000)
     required, codes = math.ceil(round(n_finite, 9)), math.ceil(round(n_finite / 0.6, 9))
     assert (required, codes) == (448, 746)
-    assert re.search(rf"completed answers needed\s+{required}\n", ran.stdout), ran.stdout
-    assert re.search(rf"codes to issue \(÷ 0\.6\)\s+{codes}\n", ran.stdout), ran.stdout
-    assert re.search(r"Yamane .*→ 334\n", ran.stdout), ran.stdout  # 2000 / (1 + 2000 · 0.05²)
+    assert ran.stdout.startswith("Cỡ mẫu cho mỗi đơn vị báo cáo (phương pháp §6)\n"), ran.stdout
+    assert re.search(rf"Số phiếu trả lời cần có\s+{required}\n", ran.stdout), ran.stdout
+    assert re.search(rf"Số mã cần phát ra \(÷ 0,6\)\s+{codes}\n", ran.stdout), ran.stdout
+    assert re.search(r"Yamane .*\s333,33  → 334\n", ran.stdout), ran.stdout  # 2000 / (1 + 2000 · 0.05²)
 
 
 def check_demo(ran: Ran, ctx: Context) -> None:
