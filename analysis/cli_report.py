@@ -35,9 +35,7 @@ def _print_example_plan() -> None:
 
     # The file beside the report package, found without importing it (matplotlib).
     data = resources.files("analysis").joinpath("report").joinpath("example_plan.toml").read_bytes()
-    stream = click.get_binary_stream("stdout")
-    stream.write(data)
-    stream.flush()
+    click.echo(data, nl=False)  # bytes go to stdout's binary buffer as they are
 
 
 def report_command(database_url: Callable[[], str], *, issuance: bool = True) -> click.Command:
