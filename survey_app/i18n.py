@@ -24,6 +24,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "no_answer": ("Không trả lời", "No answer"),
     "submit": ("Gửi đánh giá", "Send my answers"),
     "next": ("Tiếp tục", "Next"),
+    "offline_kept": ("Chưa gửi được: mất kết nối mạng. Câu trả lời vẫn được giữ trên máy này và sẽ tự gửi "
+                     "khi có mạng trở lại; Ông/Bà không cần điền lại.",
+                     "Not sent yet: the network is down. Your answers are kept on this device and will be sent "
+                     "when the network is back; there is no need to fill them in again."),
+    "send_again": ("Gửi lại", "Send again"),
+    "kiosk_welcome": ("Mời Ông/Bà đánh giá sự phục vụ", "Please rate the service"),
+    "kiosk_waiting": ("Phiếu khảo sát sẽ hiện ở đây khi cán bộ trả hồ sơ. Ẩn danh, khoảng 1 phút.",
+                      "The questionnaire appears here when your dossier is handed back. Anonymous, about a minute."),
     "back": ("Quay lại", "Back"),
     "step_of": ("Bước {n}/{total}", "Step {n} of {total}"),
     "required": ("bắt buộc", "required"),

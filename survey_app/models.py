@@ -63,6 +63,14 @@ class CodeKind(enum.StrEnum):
     COUNTER = "counter"
 
 
+class Channel(enum.StrEnum):
+    """How a response came in: a single-use code (phone), a counter poster, a counter kiosk."""
+
+    SINGLE = "single"
+    COUNTER = "counter"
+    KIOSK = "kiosk"
+
+
 class CodeStatus(enum.StrEnum):
     ISSUED = "issued"
     ANSWERED = "answered"
@@ -249,7 +257,7 @@ class SurveyCode(db.Model):
 class Response(db.Model):
     __tablename__ = "responses"
     __table_args__ = (
-        CheckConstraint(_enum_check("channel", CodeKind), name="channel"),
+        CheckConstraint(_enum_check("channel", Channel), name="channel"),
         Index("ix_responses_unit_submitted", "unit_id", "submitted_on"),
         Index("ix_responses_submitted", "submitted_on"),
         # The dashboard cache's data version: count and latest date per questionnaire.
@@ -394,3 +402,6 @@ class AuditEntry(db.Model):
     action: Mapped[str] = mapped_column(String(64), index=True)
     target: Mapped[str | None] = mapped_column(String(200))
     details: Mapped[str | None] = mapped_column(Text)
+
+
+from .kiosk.model import Kiosk  # noqa: E402, F401  (the kiosks table, beside the others)

@@ -122,6 +122,11 @@ def register(app: Flask) -> None:
     from .public.views import bp as public_bp
 
     app.register_blueprint(public_bp)
+    from .kiosk.views import bp as kiosk_bp
+    from .kiosk.views import staff_bp as kiosk_staff_bp
+
+    app.register_blueprint(kiosk_bp)
+    app.register_blueprint(kiosk_staff_bp)
     for module in ("staff", "admin", "analyst", "api"):
         blueprint = _optional_blueprint(module)
         if blueprint is not None:

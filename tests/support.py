@@ -190,10 +190,11 @@ def form_steps(client, code: str, lang: str | None = None) -> list[str]:
 
 
 def answer_in_steps(page, taps: Mapping[str, str], *, selects: Mapping[str, str] | None = None,
-                    comment: str | None = None, max_steps: int = 20, on_step=None) -> int:
+                    comment: str | None = None, max_steps: int = 20, on_step=None, send: bool = True) -> int:
     """A citizen in a real browser: on each step tap the given answers it shows (a condition
     first, so the questions it opens are visible), choose the given drop-downs, write the
-    comment, then "Tiếp tục" — "Gửi" on the last step. Returns the steps seen."""
+    comment, then "Tiếp tục" — "Gửi" on the last step (not pressed when ``send`` is false).
+    Returns the steps seen."""
     for seen in range(1, max_steps + 1):
         if on_step is not None:
             on_step(page)
@@ -208,6 +209,8 @@ def answer_in_steps(page, taps: Mapping[str, str], *, selects: Mapping[str, str]
         if comment is not None and page.locator('textarea[name="comment"]').count():
             page.fill('textarea[name="comment"]', comment)
         button = page.locator("#next") if page.locator("#next").count() else page.locator("#send")
+        if not send and not page.locator("#next").count():
+            return seen
         with page.expect_navigation():
             button.click()
         if not page.locator('input[name="step"]').count():

@@ -1,4 +1,10 @@
-"""Clients that behave like citizens' phones: GET the form, POST the answers, follow nothing.
+"""Clients that behave like citizens' phones: GET the form, walk its steps, submit, follow nothing.
+
+A survey is what a phone does with the stepped form (survey_app/public/steps.py): ``GET
+/s/<code>``, then one POST per step. Each step's POST carries what its page's form holds (the
+token, the hidden fields with the earlier steps' answers, the empty honeypot) plus the answers
+of that step and ``go=next``, and answers 200 with the next step's page, whose form the next
+POST takes; the last step's POST says ``go=submit`` and is the only one that can store (303).
 
 Clients run as threads in several forked processes (the GIL of one process would otherwise
 be the bottleneck), on ``http.client`` with keep-alive (light: the client shares two cores
@@ -6,11 +12,12 @@ with the server). Each process reports its own CPU time so the report can say ho
 machine the clients took.
 
 A survey that loses its connection (the server was killed) is retried from the GET until a
-deadline: a 409 then means an earlier, unacknowledged POST was stored.
+deadline: a 409 then means an earlier, unacknowledged submit was stored.
 """
 
 from __future__ import annotations
 
+import html
 import http.client
 import multiprocessing
 import queue
@@ -25,12 +32,18 @@ from dataclasses import dataclass, field
 # Anything that means "the connection broke", as opposed to an HTTP answer.
 CONNECTION_ERRORS = (OSError, http.client.HTTPException)
 _CSRF = re.compile(rb'name="csrf_token"[^>]*?value="([^"]+)"')
+# The form's other hidden fields (lang, step, the other steps' answers), as the template writes them.
+_HIDDEN = re.compile(rb'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
+Steps = tuple[dict[str, str], ...]  # the answers a person gives on each step of the form, in order
 
-def survey_answers() -> dict[str, str]:
-    """A complete, valid sipas-2023 submission (as tests.support.full_answers)."""
+
+def survey_answers() -> Steps:
+    """A complete, valid sipas-2023 submission (as tests.support.full_answers), split into the
+    form's steps: what a person fills in on each screen."""
     import questionnaires
+    from survey_app.public.steps import steps
 
     q = questionnaires.load("sipas-2023")
     data = {code: "4" for code in q.answer_columns}
@@ -38,7 +51,7 @@ def survey_answers() -> dict[str, str]:
         data[item.code] = "2"
     data.update(feedback_given="co", respondent_type="ca_nhan", gender="nu", age_group="35-49",
                 comment="Cán bộ nhiệt tình.")
-    return data
+    return tuple({name: data[name] for name in step.fields if name in data} for step in steps(q))
 
 
 class Http:
@@ -94,11 +107,15 @@ def _cookies(reply: http.client.HTTPResponse) -> str:
     return "; ".join(value.split(";", 1)[0] for value in reply.headers.get_all("Set-Cookie") or [])
 
 
-def _form_token(body: bytes) -> str:
+def _page_form(body: bytes) -> tuple[int, dict[str, str]]:
+    """The step a survey page shows, and what its form sends besides that step's answers: the
+    token, the hidden fields and the empty honeypot."""
     match = _CSRF.search(body)
     if not match:
         raise ValueError("no CSRF token in the form")
-    return match.group(1).decode()
+    form = {name.decode(): html.unescape(value.decode()) for name, value in _HIDDEN.findall(body)}
+    form.update(csrf_token=match.group(1).decode(), website="")
+    return int(form["step"]), form
 
 
 @dataclass
@@ -107,10 +124,11 @@ class Outcome:
 
     index: int
     kind: str  # "survey", "pair" or "hello"
-    statuses: list[str] = field(default_factory=list)  # "G200", "P303", ...: every HTTP answer, in order
+    statuses: list[str] = field(default_factory=list)  # "G200", "P200", "P303", ...: every HTTP answer, in order
+    timings: list[float] = field(default_factory=list)  # seconds each of those took, request to answer
     latency: float = 0.0  # first byte sent .. last byte received, retries included
     errors: int = 0  # broken or refused connections
-    unacknowledged: int = 0  # POSTs sent whose answer never came
+    unacknowledged: int = 0  # submits (go=submit) sent whose answer never came
     interrupted: bool = False  # a racing pair that lost its connection (finished as a plain survey)
     error_kinds: list[str] = field(default_factory=list)  # exception names of the broken connections
     done: bool = False  # ended with an answer (303 or 409), not by the deadline
@@ -124,51 +142,90 @@ class Outcome:
         return sum(1 for status in self.statuses if status.startswith(prefix))
 
 
-class _PostPending(Exception):
-    pass
+class _Survey:
+    """One survey on one connection: its requests, their statuses and timings in ``out``."""
+
+    def __init__(self, http: Http, path: str, out: Outcome) -> None:
+        self.http, self.path, self.out = http, path, out
+        self.headers = dict(_FORM)
+
+    def get(self) -> tuple[int, bytes]:
+        started = time.monotonic()
+        status, reply, body = self.http.get(self.path)
+        cookies = _cookies(reply)
+        if cookies:
+            self.headers["Cookie"] = cookies
+        self.log("G", status, started)
+        return status, body
+
+    def post(self, form: dict[str, str]) -> tuple[int, bytes]:
+        started = time.monotonic()
+        self.http.send("POST", self.path, urllib.parse.urlencode(form).encode(), self.headers)
+        status, _, body = self.http.receive()
+        self.log("P", status, started)
+        return status, body
+
+    def log(self, method: str, status: int, started: float) -> None:
+        self.out.statuses.append(f"{method}{status}")
+        self.out.timings.append(time.monotonic() - started)
+
+    def walk(self, steps: Steps) -> dict[str, str] | bool:
+        """GET the form and go through every step but the last with ``go=next``, each POST
+        taking its form from the page before; the last step's form, filled in and ready for
+        ``go=submit``. Or, when a page is not the next step, whether the code has its answer
+        (409: answered already, say by an earlier unacknowledged submit). These POSTs store
+        nothing: one cut by a broken connection is simply retried from the GET."""
+        status, body = self.get()
+        for expected in range(len(steps)):
+            if status != 200:
+                return status == 409
+            step, form = _page_form(body)
+            if step != expected:
+                raise ValueError(f"the page shows step {step}, not {expected}")
+            form.update(steps[step])
+            if step == len(steps) - 1:
+                return {**form, "go": "submit"}
+            status, body = self.post({**form, "go": "next"})
+        raise ValueError("no steps to walk")
 
 
-def _attempt_survey(http: Http, path: str, answers: dict[str, str], out: Outcome) -> bool:
-    """GET the form and POST it; True once the code has an answer (303 or 409)."""
-    status, reply, body = http.get(path)
-    out.statuses.append(f"G{status}")
-    if status != 200:
-        return status == 409  # answered already: an earlier unacknowledged POST was stored
-    headers = {**_FORM, "Cookie": _cookies(reply)}
-    payload = urllib.parse.urlencode({**answers, "csrf_token": _form_token(body)}).encode()
+def _attempt_survey(http: Http, path: str, steps: Steps, out: Outcome) -> bool:
+    """Walk the form's steps and submit; True once the code has an answer (303 or 409)."""
+    survey = _Survey(http, path, out)
+    form = survey.walk(steps)
+    if isinstance(form, bool):
+        return form
     try:
-        http.send("POST", path, payload, headers)
-        status, _, _ = http.receive()
+        status, _ = survey.post(form)
     except CONNECTION_ERRORS:
         out.unacknowledged += 1
         raise
-    out.statuses.append(f"P{status}")
     return status in (303, 409)
 
 
-def _attempt_pair(http: Http, path: str, answers: dict[str, str], out: Outcome) -> bool:
-    """A double tap: the form posted twice at the same moment, on its own connection and on a
-    second one opened for it (a browser retrying in parallel). gunicorn's gthread worker
-    queues a new connection for its threads as soon as it accepts it, so both POSTs wait in
-    the same queues and are handled concurrently."""
-    status, reply, body = http.get(path)
-    out.statuses.append(f"G{status}")
-    if status != 200:
-        return status == 409
-    headers = {**_FORM, "Cookie": _cookies(reply)}
-    payload = urllib.parse.urlencode({**answers, "csrf_token": _form_token(body)}).encode()
+def _attempt_pair(http: Http, path: str, steps: Steps, out: Outcome) -> bool:
+    """A double tap: the steps walked once, then the last one submitted twice at the same
+    moment, on its own connection and on a second one opened for it (a browser retrying in
+    parallel). gunicorn's gthread worker queues a new connection for its threads as soon as
+    it accepts it, so both submits wait in the same queues and are handled concurrently."""
+    survey = _Survey(http, path, out)
+    form = survey.walk(steps)
+    if isinstance(form, bool):
+        return form
+    payload = urllib.parse.urlencode(form).encode()
     other = Http(http.host, http.port, http.timeout)
     try:
         other.open()
         sent = 0
         try:
+            started = time.monotonic()
             for side in (http, other):
                 sent += 1  # counted before: a send that fails may still have delivered the request
-                side.send("POST", path, payload, headers)
+                side.send("POST", path, payload, survey.headers)
             for side in (http, other):
                 status, _, _ = side.receive()
                 sent -= 1
-                out.statuses.append(f"P{status}")
+                survey.log("P", status, started)
         except CONNECTION_ERRORS:
             out.unacknowledged += sent
             raise
@@ -177,7 +234,7 @@ def _attempt_pair(http: Http, path: str, answers: dict[str, str], out: Outcome) 
     return True
 
 
-def run_task(http: Http, index: int, kind: str, code: str, answers: dict[str, str], deadline: float) -> Outcome:
+def run_task(http: Http, index: int, kind: str, code: str, steps: Steps, deadline: float) -> Outcome:
     out = Outcome(index, kind)
     started = time.monotonic()
     path = f"/s/{code}"
@@ -185,7 +242,7 @@ def run_task(http: Http, index: int, kind: str, code: str, answers: dict[str, st
     backoff = 0.05
     while True:
         try:
-            out.done = attempt(http, path, answers, out)
+            out.done = attempt(http, path, steps, out)
             break
         except CONNECTION_ERRORS as exc:
             out.errors += 1
@@ -237,7 +294,7 @@ class ClientRun:
 
 
 def _client_process(slot: int, tasks: list[tuple[int, str, str]], threads: int, host: str, port: int,
-                    answers: dict[str, str], hello_only: bool, seconds: float | None, deadline_in: float,
+                    answers: Steps, hello_only: bool, seconds: float | None, deadline_in: float,
                     timeout: float, barrier, progress, results, pace: float | None, origin) -> None:
     lock = threading.Lock()
     pending = list(reversed(tasks))
@@ -291,12 +348,13 @@ def _client_process(slot: int, tasks: list[tuple[int, str, str]], threads: int, 
     results.put((slot, done, started, ended, used, stale[0]))
 
 
-def run_clients(host: str, port: int, *, clients: int, processes: int, answers: dict[str, str] | None = None,
+def run_clients(host: str, port: int, *, clients: int, processes: int, answers: Steps = (),
                 tasks: list[tuple[int, str, str]] | None = None, seconds: float | None = None,
                 deadline: float = 600, timeout: float = 60,
                 on_tick: Callable[[int], None] | None = None, pace: float | None = None) -> ClientRun:
     """Run ``tasks`` (index, "survey" | "pair", code) with ``clients`` concurrent clients, or
-    hello-world requests when ``tasks`` is None, for ``seconds`` or until the tasks run out.
+    hello-world requests when ``tasks`` is None, for ``seconds`` or until the tasks run out;
+    ``answers`` holds each step's answers (``survey_answers()``).
 
     ``deadline`` (seconds) bounds everything, retries included. With ``pace`` (tasks per
     second, all clients together), task ``i`` is scheduled ``i / pace`` seconds after the
@@ -322,7 +380,7 @@ def run_clients(host: str, port: int, *, clients: int, processes: int, answers: 
         chunks[position % processes].append(task)
     procs = [
         ctx.Process(target=_client_process, daemon=True, args=(
-            slot, chunks[slot], shares[slot], host, port, answers or {}, hello_only, seconds, deadline, timeout,
+            slot, chunks[slot], shares[slot], host, port, answers, hello_only, seconds, deadline, timeout,
             barrier, progress, results, pace, origin))
         for slot in range(processes)
     ]

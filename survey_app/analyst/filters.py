@@ -10,13 +10,15 @@ import pandas as pd
 from flask import request
 from sqlalchemy import select
 
+from analysis.codebook import CHANNELS as CHANNEL_NAMES
+
 from ..extensions import db
 from ..models import Procedure, QuestionnaireVersion, Unit
 from ..params import parse_day
 from ..services.catalog import descendant_ids
 
 PERIODS = {"month": "Tháng", "quarter": "Quý", "half": "6 tháng", "year": "Năm", "par": "Kỳ báo cáo CCHC"}
-CHANNELS = {"": "Tất cả", "single": "Mã dùng một lần", "counter": "Áp phích tại quầy"}
+CHANNELS = {"": "Tất cả", **CHANNEL_NAMES["vi"]}  # the codebook's words (docs/glossary.md)
 #: Poster answers stored flagged (in a burst, or past the per-client limit): in or out.
 FLAGGED = {"": "Tính cả phiếu gắn cờ", "exclude": "Không tính phiếu gắn cờ"}
 

@@ -1,8 +1,10 @@
-"""The survey page. A fresh form depends only on the questionnaire version, the language and
-whether the code names a procedure, except for a few strings (unit, procedure, CSRF token,
-form action, the page's own path): it is rendered once per process with markers in their
-place, and each request only escapes and splices its strings in. A refused submission,
-which shows answers and errors, is rendered in full."""
+"""The survey page. A step whose own questions are still unanswered depends only on the
+questionnaire version, the language, the step, whether the code names a procedure and
+whether it is shown on a kiosk, except for a few strings (unit, procedure, CSRF token, form
+action, the page's own path, the other steps' answers as hidden fields): it is rendered once
+per process with markers in their place, and each request only splices its strings in. So
+are the first step and every step a citizen moves on to. A step shown with its own answers
+(going back) or with errors is rendered in full."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from flask import Response, render_template, request
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from questionnaires import Questionnaire
 
@@ -50,27 +52,39 @@ class Skeleton:
         return b"".join(out)
 
 
-_skeletons: dict[tuple[str, str, str, bool, str], Skeleton] = {}
+_skeletons: dict[tuple[str, str, str, bool, str, bool, int], Skeleton] = {}
 
 
 def survey_page(q: Questionnaire, *, unit_name: str, procedure_name: str | None, token: str, action: str,
                 values: dict[str, str] | None = None, errors: dict[str, tuple[str, str]] | None = None,
-                step: int = 0, status: int = 200) -> Response:
+                step: int = 0, status: int = 200, kiosk: bool = False) -> Response:
     """Step ``step`` of the form for one code; with ``values`` or ``errors``, the answers so far
-    (the other steps' as hidden fields) and the messages."""
-    strings = _strings(unit_name, procedure_name, token, action, request.path)
+    (the other steps' as hidden fields) and the messages. ``kiosk``: on a counter tablet (it
+    starts again for the next person when left alone)."""
+    values = values or {}
+    order = steps(q)
+    step = min(max(step, 0), len(order) - 1)
+    shown = order[step].fields
+    strings = {**_strings(unit_name, procedure_name, token, action, request.path),
+               "carried": _carried(q, values, shown)}
 
-    def context() -> dict[str, object]:  # only when rendering: a fresh form comes from its copy
-        return {"q": q, "values": values or {}, "errors": errors or {}, "procedure_name": None,
+    def context(values: dict[str, str]) -> dict[str, object]:  # only when rendering, not from a copy
+        return {"q": q, "values": values, "errors": errors or {}, "procedure_name": None, "kiosk": kiosk,
                 **step_context(q, step), "question_names": _names(q)}
 
-    if values or errors or step > 0:
-        return Response(render_template(TEMPLATE, **{**context(), **strings}), status, mimetype="text/html")
-    key = _key(q, current_lang(), procedure_name, request.script_root)
+    if errors or any(values.get(name) for name in shown):
+        return Response(render_template(TEMPLATE, **{**context(values), **strings}), status, mimetype="text/html")
+    key = _key(q, current_lang(), procedure_name, request.script_root, kiosk, step)
     skeleton = _skeletons.get(key)
     if skeleton is None:
-        skeleton = _skeletons[key] = Skeleton.render(TEMPLATE, **{**context(), **dict.fromkeys(strings, _SLOT)})
+        skeleton = _skeletons[key] = Skeleton.render(TEMPLATE, **{**context({}), **dict.fromkeys(strings, _SLOT)})
     return Response(skeleton.fill(**strings), status, mimetype="text/html")
+
+
+def _carried(q: Questionnaire, values: dict[str, str], shown: tuple[str, ...]) -> Markup:
+    """The other steps' answers as hidden fields: how they travel with the form."""
+    return Markup("".join(f'<input type="hidden" name="{escape(name)}" value="{escape(values[name])}">\n'
+                          for name in all_fields(q) if name not in shown and values.get(name)))
 
 
 def step_context(q: Questionnaire, step: int) -> dict[str, object]:
@@ -104,8 +118,9 @@ def _names(q: Questionnaire) -> dict[str, str]:
     return names
 
 
-def _key(q: Questionnaire, lang: str, procedure_name: str | None, root: str) -> tuple[str, str, str, bool, str]:
-    return (q.key, q.sha256, lang, bool(procedure_name), root)
+def _key(q: Questionnaire, lang: str, procedure_name: str | None, root: str, kiosk: bool,
+         step: int) -> tuple[str, str, str, bool, str, bool, int]:
+    return (q.key, q.sha256, lang, bool(procedure_name), root, kiosk, step)
 
 
 def _strings(unit_name: str, procedure_name: str | None, token: str, action: str, here: str) -> dict[str, str]:

@@ -83,6 +83,13 @@ def enter():
 @bp.route("/S/<code>", methods=["GET", "POST"])
 @bp.route("/s/<code>", methods=["GET", "POST"])
 def survey(code: str):
+    return answer_page(code, action="public.survey", thanks="public.thanks")
+
+
+def answer_page(code: str, *, action: str, thanks: str, kiosk: bool = False):
+    """The form for ``code`` and what its submission does, wherever it is shown: on a phone
+    (``public.survey``) or on a counter kiosk (``kiosk.survey``: channel ``kiosk``).
+    ``action`` and ``thanks`` are the endpoints the form posts to and goes to once stored."""
     try:
         record = codes.lookup(code)
         codes.usable(record)
@@ -110,7 +117,7 @@ def survey(code: str):
             errors = {} if isinstance(result, responses.Submission) else {
                 k: v for k, v in result.errors.items() if k in shown and go == "next"}
             step = step if errors else step + (1 if go == "next" else -1)
-            return _page(record, q, code, values, errors, step)
+            return _page(record, q, code, values, errors, step, action, kiosk)
         if isinstance(result, responses.Submission):
             # A completed answer is never thrown away: past the poster's per-client limit
             # (the form was already open) it is stored flagged, for analysts to weigh.
@@ -118,13 +125,13 @@ def survey(code: str):
             if over:
                 log.info("poster answer over the per-client limit: stored flagged")
             try:
-                responses.store(record, q, result, over_limit=over)
+                responses.store(record, q, result, over_limit=over, kiosk=kiosk)
             except CodeError as exc:
                 return _problem_page(exc.problem)
-            return redirect(url_for("public.thanks", lang=current_lang()), 303)
+            return redirect(url_for(thanks, lang=current_lang()), 303)
         errors = result.errors
         step = min(steps.step_of(q, field) for field in errors)  # the first step with a problem
-    return _page(record, q, code, values, errors, step)
+    return _page(record, q, code, values, errors, step, action, kiosk)
 
 
 def _step(raw: str | None) -> int:
@@ -134,10 +141,11 @@ def _step(raw: str | None) -> int:
         return 0
 
 
-def _page(record, q, code: str, values: dict[str, str], errors: dict[str, tuple[str, str]], step: int):
+def _page(record, q, code: str, values: dict[str, str], errors: dict[str, tuple[str, str]], step: int,
+          action: str, kiosk: bool):
     return survey_page(q, unit_name=record.unit_name, procedure_name=record.procedure_name,
-                       token=form_token.issue(record.id), action=url_for("public.survey", code=code.upper()),
-                       values=values, errors=errors, step=step, status=400 if errors else 200)
+                       token=form_token.issue(record.id), action=url_for(action, code=code.upper()),
+                       values=values, errors=errors, step=step, status=400 if errors else 200, kiosk=kiosk)
 
 
 def _poster_limit():

@@ -10,7 +10,9 @@ ACTIONS = {
     "codes.issue": "Phát mã", "codes.issue.repeat": "Phát lại mã của hồ sơ", "codes.reprint": "In lại mã",
     "codes.void": "Hủy mã", "comments.purge": "Xóa góp ý quá hạn lưu", "database.seal": "Niêm phong dữ liệu ban đêm",
     "export.audit": "Tải nhật ký", "export.comments": "Tải góp ý", "export.indices": "Tải chỉ số",
-    "export.rates": "Tải tỷ lệ phản hồi", "export.report": "Tải báo cáo kế hoạch",
+    "export.rates": "Tải tỷ lệ phản hồi", "kiosk.create": "Thêm máy tính bảng tại quầy",
+    "kiosk.pair": "Ghép máy tính bảng", "kiosk.repair": "Tạo mã ghép mới cho máy tính bảng",
+    "kiosk.revoke": "Thu hồi máy tính bảng", "export.report": "Tải báo cáo kế hoạch",
     "export.responses": "Tải câu trả lời", "login": "Đăng nhập", "login.failed": "Đăng nhập sai mật khẩu",
     "login.refused": "Đăng nhập bị từ chối", "logout": "Đăng xuất", "password.failed": "Nhập sai mật khẩu hiện tại",
     "procedure.add": "Thêm thủ tục", "procedure.import": "Nhập danh mục thủ tục", "procedure.update": "Sửa thủ tục",
@@ -27,7 +29,8 @@ DETAILS = {
     "deleted": "đã xóa", "older_than": "cũ hơn (ngày)",
 }
 _VALUES = {True: "có", False: "không", None: "—", "single": "mã dùng một lần", "counter": "áp phích tại quầy",
-           "web": "trang web", "cli": "dòng lệnh", "api": "API", "slip": "phiếu lẻ"}
+           "web": "trang web", "cli": "dòng lệnh", "api": "API", "slip": "phiếu lẻ",
+           "kiosk": "máy tính bảng tại quầy"}
 
 
 def action_name(action: str) -> str:

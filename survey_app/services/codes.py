@@ -218,7 +218,7 @@ def issue(*, unit: Unit, procedure: Procedure | None, questionnaire: str = "sipa
                 return existing.batch, [describe(existing, code)]
             # The old code is used up or unreadable: the dossier gets a new one.
             existing.dossier_hash = None
-    batch = _todays_slips(unit, procedure, version, actor, now) if source == SLIPS else None
+    batch = _todays_slips(unit, procedure, version, actor, now, source) if source in (SLIPS, KIOSK) else None
     if batch is not None:
         batch.count += count
     else:
@@ -248,13 +248,15 @@ COUNTER_IS_ONE = ("Mỗi áp phích tại quầy là một mã: số lượng ph
 #: The source of single slips printed one by one: a clerk's slips of one day and target
 #: share a batch, so the batch list shows one row per clerk and day, not one per slip.
 SLIPS = "slip"
+#: The source of codes a clerk sends to a counter kiosk: grouped per clerk and day the same way.
+KIOSK = "kiosk"
 
 
 def _todays_slips(unit: Unit, procedure: Procedure | None, version: Any, actor: str,
-                  now: dt.datetime) -> CodeBatch | None:
+                  now: dt.datetime, source: str) -> CodeBatch | None:
     midnight = dt.datetime.combine(local_date(now), dt.time(), tzinfo=zone()).astimezone(dt.UTC).replace(tzinfo=None)
     return db.session.scalar(select(CodeBatch).where(
-        CodeBatch.source == SLIPS, CodeBatch.created_by == actor, CodeBatch.unit_id == unit.id,
+        CodeBatch.source == source, CodeBatch.created_by == actor, CodeBatch.unit_id == unit.id,
         CodeBatch.procedure_id.is_(None) if procedure is None else CodeBatch.procedure_id == procedure.id,
         CodeBatch.questionnaire_version_id == version.id, CodeBatch.created_at >= midnight,
     ).order_by(CodeBatch.id.desc()).limit(1))

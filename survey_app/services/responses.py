@@ -15,7 +15,7 @@ from questionnaires import Questionnaire
 
 from ..database import seal_wal
 from ..extensions import db
-from ..models import CHOICE_FIELDS, Answer, CodeKind, Comment, Response, SurveyCode, random_id, utcnow
+from ..models import CHOICE_FIELDS, Answer, Channel, CodeKind, Comment, Response, SurveyCode, random_id, utcnow
 from . import codes, unlink
 from .codes import BURN, burn_where
 from .scrub import scrub
@@ -151,8 +151,11 @@ burst_watch = _BurstWatch()
 
 
 def store(record: SurveyCode | codes.CodeInfo, q: Questionnaire, submission: Submission, *,
-          over_limit: bool = False) -> str:
+          over_limit: bool = False, kiosk: bool = False) -> str:
     """Store a response for ``record`` in one transaction; burn a single-use code in it.
+
+    ``kiosk``: the answer was given on a counter kiosk (its channel says so; a single-use
+    code's answer otherwise came from a phone).
 
     A poster's answer is flagged (``burst``) when it came in a burst or ``over_limit`` (past
     the per-client limit). Returns the new response's random id. Raises CodeError(ANSWERED, VOIDED or EXPIRED)
@@ -177,7 +180,8 @@ def store(record: SurveyCode | codes.CodeInfo, q: Questionnaire, submission: Sub
                   "procedure_id": record.procedure_id, "submitted_on": today}
         response_id = random_id()
         connection.execute(insert(Response.__table__).values(
-            **shared, id=response_id, channel=str(record.kind), burst=not single and (_burst(record.id) or over_limit),
+            **shared, id=response_id, channel=Channel.KIOSK.value if kiosk else str(record.kind),
+            burst=not single and (_burst(record.id) or over_limit),
             same_day=today == local_date(record.issued_at) if single else None,
             **{name: submission.choices.get(name) for name in CHOICE_FIELDS}))
         if submission.answers:

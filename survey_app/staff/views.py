@@ -14,6 +14,7 @@ import questionnaires
 from ..access import require_unit, roles_required, unit_scope
 from ..config import configured_public_url_problem
 from ..extensions import db
+from ..kiosk import service as kiosk_service
 from ..models import CodeBatch, CodeKind, CodeStatus, Procedure, QuestionnaireVersion, Role, SurveyCode, Unit, utcnow
 from ..params import parse_day
 from ..printing import qr_svg
@@ -167,7 +168,8 @@ def home():
     _remembered(form)
     url_problem = configured_public_url_problem(current_app.config)
     return render_template("staff/home.html", form=form, void_form=VoidCodeForm(),
-                           batch_form=_batch_form_defaults(), url_problem=url_problem)
+                           batch_form=_batch_form_defaults(), url_problem=url_problem,
+                           kiosks=kiosk_service.of_units(unit_scope(current_user)))
 
 
 def _batch_form_defaults() -> BatchForm:

@@ -15,20 +15,23 @@ from sqlalchemy import select
 
 from survey_app import create_app
 from survey_app.extensions import db
+from survey_app.kiosk import service as kiosk_service
 from survey_app.models import ApiKey, User
 from survey_app.services import apikeys, catalog, codes
 from tests.support import PASSWORD, csrf_token
 
-BLUEPRINTS = ("staff", "admin", "api")
+BLUEPRINTS = ("staff", "kiosks", "admin", "api")
 PUBLIC = {"staff.login"}
 # Pages an analyst uses (rates; home redirects to the analysis; own password; logout).
 ANALYST_ALLOWED = {"staff.home", "staff.rates", "staff.password", "staff.logout"}
 # Issuing, printing and voiding: staff and admins only.
 ISSUING = {"staff.slip", "staff.poster", "staff.show_slip", "staff.slip_pdf", "staff.batches", "staff.batch",
-           "staff.batch_pdf", "staff.void_batch", "staff.void_code", "staff.void_slip"}
+           "staff.batch_pdf", "staff.void_batch", "staff.void_code", "staff.void_slip",
+           "kiosks.index", "kiosks.repair", "kiosks.revoke", "kiosks.send"}
 # Routes about one unit's codes or batches: refused to staff (and keys) of another unit.
 UNIT_SCOPED = {"staff.show_slip", "staff.slip_pdf", "staff.batch", "staff.batch_pdf", "staff.void_batch",
-               "staff.void_slip", "staff.void_code", "api.code_qr_svg", "api.code_qr_png", "api.issue_code"}
+               "staff.void_slip", "staff.void_code", "api.code_qr_svg", "api.code_qr_png", "api.issue_code",
+               "kiosks.repair", "kiosks.revoke", "kiosks.send"}
 # API routes that also accept a logged-in staff or admin session (the QR images).
 API_SESSION = {"api.code_qr_svg", "api.code_qr_png"}
 
@@ -66,12 +69,13 @@ def world(app) -> World:
                                     actor="test")
         _, own_key = apikeys.create("own", ["codes:issue"], unit="SEC", actor="test")
         _, other_key = apikeys.create("other", ["codes:issue"], unit="OTHER", actor="test")
+        kiosk, _ = kiosk_service.create(unit=section, name="Quầy 1", actor="test")
         values = {
             "code_id": issued[0].id, "batch_id": batch.id, "unit_id": section.id,
             "procedure_id": catalog.procedure_by_code("1.000001").id,
             "user_id": db.session.scalar(select(User.id).filter_by(username="otherstaff")),
             "key_id": db.session.scalar(select(ApiKey.id).filter_by(name="own")),
-            "code": issued[1].code,
+            "code": issued[1].code, "kiosk_id": kiosk.id,
         }
     return World(values, issued[1].code, own_key, other_key)
 
@@ -183,7 +187,7 @@ def test_every_api_path_refuses_anonymous_callers(app, world, endpoint, method):
 
 
 def test_every_staff_route_is_classified():
-    staff = {endpoint for endpoint, _ in ROUTES if endpoint.startswith("staff.")}
+    staff = {endpoint for endpoint, _ in ROUTES if endpoint.startswith(("staff.", "kiosks."))}
     unknown = staff - PUBLIC - ANALYST_ALLOWED - ISSUING
     assert not unknown, f"classify these staff routes in test_access_matrix.py: {sorted(unknown)}"
 

@@ -91,6 +91,35 @@ def test_the_cached_form_is_the_rendered_form(app, lang, procedure):
     assert served.get_data(as_text=True) == full
 
 
+def test_a_step_moved_on_to_comes_from_its_copy_and_carries_the_answers_exactly(app, monkeypatch):
+    """Moving on renders nothing: the step's copy with the other answers spliced in as hidden
+    fields, escaped as the template would; they come back unchanged and are stored."""
+    [code] = issue_codes(app)
+    client = app.test_client()
+    token = csrf_token(client.get(f"/s/{code}").get_data(as_text=True))
+    rendered = []
+    monkeypatch.setattr(page, "render_template", lambda *a, **k: rendered.append(a) or render_template(*a, **k))
+    tricky = 'Cán bộ <b>"tận tình"</b> & nhanh'
+    moved = client.post(f"/s/{code}", data={"csrf_token": token, "step": "0", "go": "next", "HL": "4",
+                                            "comment": tricky})
+    html = moved.get_data(as_text=True)
+    assert moved.status_code == 200 and "Bước 2/8" in html
+    escaped = "Cán bộ &lt;b&gt;&#34;tận tình&#34;&lt;/b&gt; &amp; nhanh"
+    assert f'<input type="hidden" name="comment" value="{escaped}">' in html
+    assert '<input type="hidden" name="HL" value="4">' in html
+    client.post(f"/s/{code}", data={"csrf_token": token, "step": "0", "go": "next", "HL": "5"})  # the copy exists now
+    rendered.clear()
+    client.post(f"/s/{code}", data={"csrf_token": token, "step": "0", "go": "next", "HL": "3"})
+    assert rendered == []  # served from the copy
+    back = client.post(f"/s/{code}", data={"csrf_token": token, "step": "1", "go": "back", "HL": "4", "TC1": "2"})
+    assert 'value="4" checked' in back.get_data(as_text=True)  # its own answer shown: rendered in full
+    assert len(rendered) == 1
+    stored = _answer(client, code, full_answers(comment=tricky))
+    assert stored.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(Comment.text)) == tricky
+
+
 def test_the_cached_form_refuses_a_template_that_hides_a_slot(app):
     with app.test_request_context("/s/x"), pytest.raises(RuntimeError, match="plain variable"):
         page.Skeleton.render("public/thanks.html", unit_name=page._SLOT)

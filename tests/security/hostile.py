@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import select, text
 
 from survey_app.extensions import db
+from survey_app.kiosk import service as kiosk_service
 from survey_app.models import ApiKey, User
 from survey_app.services import apikeys, catalog, codes
 from tests.support import ORG, PASSWORD, csrf_token
@@ -71,11 +72,12 @@ def make_world(app: Flask) -> World:
         revoked, revoked_key = apikeys.create("revoked", ["codes:issue", "indices:read"], unit=ORG.section,
                                               actor="test")
         apikeys.revoke(revoked, actor="test")
+        kiosk, _ = kiosk_service.create(unit=section, name="Quầy 1", actor="test")
         values = {
             "code_id": issued[0].id, "batch_id": batch.id, "unit_id": section.id, "procedure_id": procedure.id,
             "user_id": db.session.scalar(select(User.id).filter_by(username="staff")),
             "key_id": db.session.scalar(select(ApiKey.id).filter_by(name="sec")),
-            "code": issued[0].code, "fmt": "csv",
+            "code": issued[0].code, "fmt": "csv", "kiosk_id": kiosk.id,
         }
         world = World(code=issued[0].code, spare=[i.code for i in issued[1:]], batch_id=batch.id,
                       code_id=issued[0].id, sec_key=sec_key, other_key=other_key, indices_key=indices_key,
