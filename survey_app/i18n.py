@@ -30,6 +30,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                      "when the network is back; there is no need to fill them in again."),
     "send_again": ("Gửi lại", "Send again"),
     "kiosk_welcome": ("Mời Ông/Bà đánh giá sự phục vụ", "Please rate the service"),
+    "kiosk_queued": ("Câu trả lời đã được lưu trên máy này và sẽ tự gửi khi có mạng trở lại.",
+                     "Your answers are kept on this tablet and will be sent when the network is back."),
     "kiosk_waiting": ("Phiếu khảo sát sẽ hiện ở đây khi cán bộ trả hồ sơ. Ẩn danh, khoảng 1 phút.",
                       "The questionnaire appears here when your dossier is handed back. Anonymous, about a minute."),
     "back": ("Quay lại", "Back"),

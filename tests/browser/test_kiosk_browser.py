@@ -84,3 +84,27 @@ def test_a_form_left_alone_starts_again(app, live_server, browser):
     tablet.wait_for_selector("#kiosk-idle")
     with app.app_context():
         assert db.session.scalars(select(Response)).all() == []  # nothing half-answered is stored
+
+
+def test_answers_given_while_the_link_is_down_are_queued_and_sent_once(app, live_server, browser):
+    """The centre's link drops as the citizen sends: the tablet keeps the answers in a queue,
+    clears the form and thanks; back online, it sends the queue, then waits for the next
+    person; the answer is stored once, as a kiosk answer."""
+    clerk, tablet = paired_kiosk(browser, live_server)
+    clerk.goto(f"{live_server}/staff/")
+    with clerk.expect_navigation():
+        clerk.locator("button.kiosk-send").click()
+    tablet.wait_for_selector("#progress", timeout=10_000)
+    answer_in_steps(tablet, {"HL": "2", "DG1": "1", "DG2": "2", "DG3": "3"}, send=False)
+    tablet.context.set_offline(True)
+    tablet.locator("#send").tap()
+    tablet.locator("#kiosk-queued").wait_for(state="visible")
+    assert tablet.locator("form").is_hidden()  # the next person does not see these answers
+    assert tablet.evaluate("JSON.parse(localStorage.getItem('sipas-kiosk-queue')).length") == 1
+    with app.app_context():
+        assert db.session.scalars(select(Response)).all() == []
+    tablet.context.set_offline(False)
+    tablet.wait_for_selector("#kiosk-idle", timeout=15_000)
+    assert tablet.evaluate("localStorage.getItem('sipas-kiosk-queue')") is None
+    with app.app_context():
+        assert db.session.scalars(select(Response.channel)).all() == ["kiosk"]

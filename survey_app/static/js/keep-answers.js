@@ -76,6 +76,10 @@
       }
     }, function () {
       sending = false;
+      if (window.sipasKiosk && window.sipasKiosk.queue(action, body)) {  // a kiosk: queued, next person
+        drop();
+        return;
+      }
       waiting();
     });
   }
