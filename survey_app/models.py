@@ -53,8 +53,13 @@ ROLE_NAMES = {Role.ADMIN.value: "quản trị viên", Role.STAFF.value: "nhân v
 
 
 class UnitKind(enum.StrEnum):
-    DEPARTMENT = "department"
-    SECTION = "section"
+    """Where a unit stands in a province's two-tier government (since 1 July 2025)."""
+
+    PROVINCE = "province"  # the provincial People's Committee (UBND tỉnh)
+    DEPARTMENT = "department"  # a department (sở, ban, ngành)
+    CENTRE = "centre"  # a Public Administrative Service Centre or one of its branches
+    COMMUNE = "commune"  # a commune or ward (UBND xã, phường) and its centre
+    SECTION = "section"  # a section (phòng) of a department
     COUNTER = "counter"
 
 
@@ -405,3 +410,4 @@ class AuditEntry(db.Model):
 
 
 from .kiosk.model import Kiosk  # noqa: E402, F401  (the kiosks table, beside the others)
+from .successions import UnitSuccession  # noqa: E402, F401  (mergers and renames of units)

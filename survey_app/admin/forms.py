@@ -21,7 +21,10 @@ ROLE_LABELS = {
     Role.ANALYST.value: "Chuyên viên phân tích (chỉ xem)",
 }
 KIND_LABELS = {
+    UnitKind.PROVINCE.value: "UBND tỉnh",
     UnitKind.DEPARTMENT.value: "Sở / ban / ngành",
+    UnitKind.CENTRE.value: "Trung tâm Phục vụ hành chính công / chi nhánh",
+    UnitKind.COMMUNE.value: "Xã / phường / đặc khu",
     UnitKind.SECTION.value: "Phòng / bộ phận",
     UnitKind.COUNTER.value: "Quầy",
 }

@@ -3,6 +3,7 @@ version. Views and templates only display these objects."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from analysis.targets import Plan, load_plan, verdict
 
 from ..extensions import db
 from ..models import CodeKind, CodeStatus, Procedure, QuestionnaireVersion, Response, SurveyCode, Unit, utcnow
-from ..services import cell_store, dataset
+from ..services import cell_store, dataset, successions
 from ..services.rates import _utc_start
 from . import filters as F
 
@@ -101,11 +102,36 @@ def _selected_cells(v: View) -> CellTallies:
 
 def analyze(v: View, **options: Any) -> analysis.AnalysisResult:
     """The analysis of the selected responses: from the cell tallies when the filters and
-    options allow (the same numbers, without loading responses), else from the rows."""
-    key = "analyze:" + repr(sorted(options.items()))
+    options allow (the same numbers, without loading responses), else from the rows. By unit,
+    a merged or renamed unit's answers count under the unit that carries on its work."""
+    by = options.get("by")
+    successors = successions.final_successors() if "unit" in ((by,) if isinstance(by, str) else by or ()) else {}
+    key = "analyze:" + repr(sorted(options.items())) + (repr(successions.version()) if successors else "")
     if from_cells(v, options):
-        return derived(v, key, lambda: analyze_cells(cells(v), v.questionnaire, **options))
-    return cached(v, key, lambda rows: analysis.analyze(rows, v.questionnaire, **options))
+        return derived(v, key, lambda: analyze_cells(_as_successors(cells(v), successors), v.questionnaire,
+                                                      **options))
+    return cached(v, key, lambda rows: analysis.analyze(_as_successors(rows, successors), v.questionnaire,
+                                                        **options))
+
+
+def _as_successors(data: pd.DataFrame | CellTallies, successors: dict[str, str]) -> Any:
+    """``data`` (rows or cells) with each merged unit's code replaced by its successor's."""
+    if not successors:
+        return data
+    if isinstance(data, CellTallies):
+        return dataclasses.replace(data, cells=data.cells.assign(unit=_renamed(data.cells["unit"], successors)))
+    return data.assign(unit=_renamed(data["unit"], successors))
+
+
+def _renamed(values: pd.Series, successors: dict[str, str]) -> pd.Series:
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        return values.map(lambda code: successors.get(code, code))
+    # Categories renamed (a million rows keep their small codes); merged names share one category.
+    renamed = np.array([successors.get(code, code) for code in values.cat.categories], dtype=object)
+    categories, inverse = np.unique(renamed, return_inverse=True)
+    codes = values.cat.codes.to_numpy()
+    return pd.Series(pd.Categorical.from_codes(np.where(codes >= 0, inverse[np.maximum(codes, 0)], -1),
+                                               categories=categories), index=values.index, name=values.name)
 
 
 def plan() -> tuple[Plan | None, str]:
@@ -276,7 +302,7 @@ def units(v: View) -> dict[str, Any]:
             result, reference="pairwise", levels=("general",) if v.questionnaire.general else ("overall",)))
         ranking = comparisons.rankings[0] if comparisons.rankings else None
     names = {u.code: u.name for u in db.session.scalars(select(Unit))}
-    return {"result": result, "ranking": ranking, "names": names}
+    return {"result": result, "ranking": ranking, "names": names, "merged": successions.merged_into()}
 
 
 def importance(v: View) -> Any:

@@ -22,7 +22,7 @@ from ..access import roles_required
 from ..extensions import db
 from ..models import Comment, Procedure, Role, Unit
 from ..params import page_number
-from ..services import audit, catalog
+from ..services import audit, catalog, successions
 from ..services.exports import MIMETYPES, RESPONSE_FORMATS, responses_file, to_bytes
 from . import charts
 from . import data as D
@@ -85,6 +85,7 @@ def _page(template: str, v: D.View, *, http_status: int | None = None, **context
         f"analyst/{template}", v=v, f=v.filters, q=v.questionnaire, units=units, procedures=procedures,
         periods=F.PERIODS, channels=F.CHANNELS, flagged=F.FLAGGED, questionnaire_ids=F.questionnaire_ids(),
         questionnaire_titles=F.questionnaire_titles(),
+        unit_merged=successions.merged_into().get(v.filters.unit) if v.filters.unit else None,
         links=filter_links(v),
         **context), http_status or (400 if v.filters.errors else 200)
 
@@ -178,7 +179,7 @@ def units():
             fun=ranking.funnel, lang="vi", title=title, names=names)))
     shrunk = {s.label: s for s in ranking.shrinkage.units} if ranking and ranking.shrinkage else {}
     return _page("units.html", v, groups=groups, names=names, chart=chart, funnel=funnel, shrunk=shrunk,
-                 ranking=ranking)
+                 ranking=ranking, merged=info["merged"])
 
 
 @bp.get("/priorities")

@@ -10,8 +10,9 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Procedure, Role, User
-from ..services import catalog, users
+from ..models import Procedure, Role, UnitKind, User
+from ..services import catalog, successions, users
+from ..services import unit_import as unit_import_service
 from . import fail
 
 
@@ -24,7 +25,7 @@ def unit_group() -> None:
 @click.argument("code")
 @click.argument("name")
 @click.option("--parent", help="Code of the unit above this one.")
-@click.option("--kind", type=click.Choice(["department", "section", "counter"]),
+@click.option("--kind", type=click.Choice([k.value for k in UnitKind]),
               help="Default: department at the top, section below it, counter below a section.")
 @with_appcontext
 def unit_add(code: str, name: str, parent: str | None, kind: str | None) -> None:
@@ -43,6 +44,40 @@ def unit_list() -> None:
     for unit, depth in catalog.units_in_order():
         state = "" if unit.active else "\t(inactive)"
         click.echo(f"{'  ' * depth}{unit.code}\t{unit.name}\t{unit.kind}{state}")
+
+
+@unit_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def unit_import(file: Path) -> None:
+    """Nhập đơn vị từ CSV: cột code, name, kind, parent (import the province's units).
+
+    kind: province, department, centre, commune, section, counter (or tỉnh, sở, trung tâm, xã,
+    phường, phòng, quầy). All or nothing; an existing code is updated."""
+    try:
+        result = unit_import_service.import_units(file.read_bytes(), actor="cli")
+    except catalog.CatalogError as exc:
+        raise fail(str(exc)) from None
+    click.echo(f"Đã nhập {file.name}: thêm {result.added}, cập nhật {result.updated} đơn vị.")
+
+
+@unit_group.command("merge")
+@click.argument("predecessors", nargs=-1, required=True)
+@click.option("--into", "successor", required=True, help="Code of the unit that carries on their work.")
+@click.option("--on", "effective_on", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="The day the successor took over (YYYY-MM-DD), e.g. 2025-07-01.")
+@click.option("--note", default="", help="Why: the decision that merged or renamed them.")
+@with_appcontext
+def unit_merge(predecessors: tuple[str, ...], successor: str, effective_on, note: str) -> None:
+    """Ghi nhận sáp nhập hoặc đổi tên: PREDECESSORS thôi hoạt động, --into tiếp nhận công việc.
+
+    Their answers stay as stored; the analysis counts them under the successor, so a trend
+    runs on across the change."""
+    try:
+        successions.record(list(predecessors), successor, effective_on=effective_on.date(), actor="cli", note=note)
+    except catalog.CatalogError as exc:
+        raise fail(str(exc)) from None
+    click.echo(f"Đã ghi nhận: {', '.join(predecessors)} sáp nhập vào {successor} từ {effective_on:%d/%m/%Y}.")
 
 
 @click.group("procedure")

@@ -85,7 +85,7 @@ def add_unit(code: str, name: str, *, parent: str | None = None, kind: str | Non
             UnitKind.SECTION if parent_unit.kind == UnitKind.DEPARTMENT else UnitKind.COUNTER
         )
     if kind not in {k.value for k in UnitKind}:
-        raise CatalogError(f"Loại đơn vị '{kind}' không hợp lệ (kind: department, section, counter).")
+        raise CatalogError(f"Loại đơn vị '{kind}' không hợp lệ (kind: {', '.join(k.value for k in UnitKind)}).")
     unit = Unit(code=code, name=name[:200], kind=str(kind), parent=parent_unit)
     db.session.add(unit)
     audit.record(actor, "unit.add", code, name=name, parent=parent)
@@ -157,10 +157,11 @@ class CatalogImportError(CatalogError):
         )
 
 
-def import_procedures(data: bytes, *, actor: str = "system") -> ImportResult:
-    """Import a CSV of the national catalogue (columns code, name, field; UTF-8 with or
-    without BOM). All or nothing: any error rejects the whole file, with one message a line.
-    Existing codes are updated."""
+def read_catalogue_csv(data: bytes, columns: tuple[str, ...], required: set[str]) -> list[tuple[int, dict[str, str]]]:
+    """The data rows of a catalogue CSV as (line as a spreadsheet numbers it, stripped values
+    of ``columns``); blank lines left out. UTF-16 is read and other encodings named (the
+    analysis's rule), the separator sniffed (``,``, ``;`` or tab). Raises CatalogImportError
+    for a file that cannot be read as such."""
     from analysis.io import csv_as_utf8  # here: the command line loads pandas only where it is needed
 
     try:
@@ -179,21 +180,33 @@ def import_procedures(data: bytes, *, actor: str = "system") -> ImportResult:
         dialect = csv.excel
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    if not {"code", "name"} <= set(header):
-        raise CatalogImportError([f"dòng 1: cần các cột code, name (và field); thấy: {', '.join(header) or 'không có'} "
-                            "(line 1: the header must name the columns code, name, field)"])
+    if not required <= set(header):
+        named = ", ".join(columns)
+        raise CatalogImportError([f"dòng 1: cần các cột {named}; thấy: {', '.join(header) or 'không có'} "
+                                  f"(line 1: the header must name the columns {named})"])
     reader.fieldnames = header
+    out: list[tuple[int, dict[str, str]]] = []
     errors: list[str] = []
-    rows: dict[str, tuple[str, str | None]] = {}
     for line, row in enumerate(reader, start=2):
         if None in row:
             errors.append(f"dòng {line}: thừa cột (too many columns)")
             continue
-        code = (row.get("code") or "").strip()
-        name = (row.get("name") or "").strip()
-        field = (row.get("field") or "").strip() or None
-        if not code and not name and not field:
-            continue  # blank line
+        values = {name: (row.get(name) or "").strip() for name in columns}
+        if any(values.values()):
+            out.append((line, values))
+    if errors:
+        raise CatalogImportError(errors)
+    return out
+
+
+def import_procedures(data: bytes, *, actor: str = "system") -> ImportResult:
+    """Import a CSV of the national catalogue (columns code, name, field; UTF-8 with or
+    without BOM). All or nothing: any error rejects the whole file, with one message a line.
+    Existing codes are updated."""
+    errors: list[str] = []
+    rows: dict[str, tuple[str, str | None]] = {}
+    for line, row in read_catalogue_csv(data, ("code", "name", "field"), {"code", "name"}):
+        code, name, field = row["code"], row["name"], row["field"] or None
         try:
             _check_procedure(code, name)
         except CatalogError as exc:
