@@ -177,7 +177,9 @@ def response_rate(v: View) -> Rate:
     open (a million codes would take seconds to count in Python)."""
     f = v.filters
     window_open = (SurveyCode.expires_at > utcnow()).label("window_open")
-    query = select(SurveyCode.status, window_open, func.count()).where(SurveyCode.kind == CodeKind.SINGLE.value)
+    query = (select(SurveyCode.status, window_open, func.count())
+             .join(QuestionnaireVersion, QuestionnaireVersion.id == SurveyCode.questionnaire_version_id)
+             .where(SurveyCode.kind == CodeKind.SINGLE.value, QuestionnaireVersion.questionnaire_id == f.questionnaire))
     if v.unit_codes is not None:
         query = query.join(Unit, Unit.id == SurveyCode.unit_id).where(Unit.code.in_(v.unit_codes))
     if f.procedure:

@@ -150,7 +150,7 @@ def demo_command(ctx: click.Context, host: str, port: int, threads: int, no_serv
             raise fail(str(exc)) from None
         db.engine.dispose()
     base = app.config["SIPAS_PUBLIC_URL"]
-    click.echo(f"Demo department: {summary.department}")
+    click.echo(f"Demo province: {summary.department}")
     click.echo(f"Data directory: {app.config['SIPAS_DATA_DIR']}")
     click.echo("Users (passwords are new each time 'sipas demo' runs):")
     for username, role, password in summary.users:
@@ -159,6 +159,8 @@ def demo_command(ctx: click.Context, host: str, port: int, threads: int, no_serv
     click.echo(f"  Staff and analysts: {base}/staff/login")
     click.echo(f"  Citizens (a demo code): {summary.sample_url}")
     click.echo(f"  Type a code: {base}/s")
+    click.echo(f"  Counter kiosk (a tablet): {base}/k — pairing code {summary.kiosk_pairing[:3]} "
+               f"{summary.kiosk_pairing[3:]} (15 minutes)")
     if no_serve:
         return
     run_gunicorn(info.create_app or (lambda: app), host=host, port=port, workers=1, threads=threads)

@@ -124,3 +124,18 @@ def test_the_command_line_imports_and_merges(app, tmp_path):
     assert merged.exit_code == 0 and "sáp nhập vào DN-SNV-LS từ 01/07/2025" in merged.output
     again = runner.invoke(args=["unit", "merge", ORG.section, "--into", "DN-SNV-LS", "--on", "2025-07-01"])
     assert again.exit_code != 0 and "đã được sáp nhập" in again.output
+
+
+def test_the_response_rate_counts_the_codes_of_the_questionnaire_in_view(app):
+    """Codes of another questionnaire (a commune's one-minute rating) are not in the rate of
+    the one the dashboard shows."""
+    from tests.support import issue_codes
+
+    issue_codes(app, count=3)
+    answer(app, count=1)
+    issue_codes(app, count=5, questionnaire="tt01-counter")
+    analyst = Auth(app.test_client())
+    analyst.login("analyst", PASSWORD)
+    page = analyst.client.get("/analyst/?q=sipas-2023").get_data(as_text=True)
+    rate = re.search(r'id="response-rate">(.*?)</div>', page, re.S)[1]
+    assert "4 mã còn hạn, 1 đã trả lời" in rate, rate

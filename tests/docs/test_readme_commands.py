@@ -428,7 +428,8 @@ def check_sample_size(ran: Ran, ctx: Context) -> None:
 
 
 def check_demo(ran: Ran, ctx: Context) -> None:
-    assert "Demo department: Sở Ngoại vụ" in ran.stdout
+    assert "Demo province: UBND tỉnh Đồng Nai" in ran.stdout and "Sở Ngoại vụ" in ran.stdout
+    assert re.search(r"Counter kiosk \(a tablet\): \S+/k — pairing code \d{3} \d{3}", ran.stdout), ran.stdout
     assert (ran.cwd / "sipas-data" / "sipas.sqlite").is_file()  # "the data lives in ./sipas-data"
     assert re.search(r"admin\s+admin\s+\S{8,}", ran.stdout), ran.stdout
 
@@ -436,6 +437,9 @@ def check_demo(ran: Ran, ctx: Context) -> None:
 def check_demo_indices(ran: Ran, ctx: Context) -> None:
     groups = json.loads(ran.stdout)["groups"]
     units = {g["keys"]["unit"] for g in groups}
+    # Bình Phước's former consular section handed back dossiers until the merger of 1 July 2025;
+    # the last of their codes were answered in the days after it (stored under the unit that issued them).
+    assert max(g["keys"]["period"] for g in groups if g["keys"]["unit"] == "BP-LS") == "2025-Q3"
     assert {"VP", "LS", "HTQT", "BG"} <= units and all(re.fullmatch(r"\d{4}-Q\d", g["keys"]["period"])
                                                        for g in groups)
 
@@ -474,7 +478,7 @@ ANALYSTS: dict[str, Check] = {
 }
 PROSE: dict[str, Check] = {
     "sipas demo --no-serve": check_demo,
-    "sipas analyze --db --by unit --period quarter --format json": check_demo_indices,
+    "sipas analyze --db --questionnaire sipas-2023 --by unit --period quarter --format json": check_demo_indices,
     "sipas report --example-plan": check_example_plan,
 }
 # Commands that serve until stopped: the port in the README's text is replaced by a free one.
