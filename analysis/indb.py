@@ -65,6 +65,7 @@ from .intervals import check_confidence, normalize_ci_method
 from .io import _engine, _split_questionnaire, resolve_questionnaire
 from .periods import group_rows
 from .results import MAX_WIDTH, SMALL_N, AnalysisResult, PropArrays
+from .successions import relabel, successor_codes
 
 #: PostgreSQL work_mem for the analysis's transaction: the per-response sums of a million
 #: responses hash in about 150 MB.
@@ -259,7 +260,10 @@ def analyze_database(
         counted = (set(cell_by[0]) <= COUNTED_KEYS and set(equal or {}) <= {"procedure", "channel"}
                    and not tuple(not_blank) and sa.inspect(conn).has_table("answer_counts"))
         cells, raw = count_cells(conn, *cell_by, where, params, bind, counted)
-        grouping = group_rows(cells, by_t, period, None, None)
+        # By unit, a merged unit's cells count under its successor (the labels only: the cells,
+        # and a code frame's weights, stay the issuing unit's).
+        grouping = group_rows(cells.assign(unit=relabel(cells["unit"], successor_codes(conn)))
+                              if "unit" in by_t else cells, by_t, period, None, None)
         weights = None if frame_weights is None else frame_weights.weights(
             cells["unit"], cells["procedure"], cells["submitted_on"])
         n_rows = int(cells["_n"].sum())

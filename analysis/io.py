@@ -334,19 +334,25 @@ def _unit_ids(conn: Any, units: Iterable[str] | None, descendants: bool) -> list
     unknown = wanted - {r.code for r in rows}
     if unknown:
         raise ValueError(f"units: unknown unit code(s) {', '.join(sorted(unknown))}")
+    from .successions import successor_ids
+
     selected = {r.id for r in rows if r.code in wanted}
-    if descendants:
-        children: dict[int, list[int]] = {}
-        for r in rows:
-            if r.parent_id is not None:
-                children.setdefault(r.parent_id, []).append(r.id)
-        stack = list(selected)
+    children: dict[int, list[int]] = {}
+    for r in rows:
+        if r.parent_id is not None:
+            children.setdefault(r.parent_id, []).append(r.id)
+    successors = successor_ids(conn)
+    while True:  # the units below, and the units merged into any of them (with theirs), to a fixed point
+        stack = list(selected) if descendants else []
         while stack:
             for child in children.get(stack.pop(), []):
                 if child not in selected:
                     selected.add(child)
                     stack.append(child)
-    return sorted(selected)
+        merged = {p for p, s in successors.items() if s in selected} - selected
+        if not merged:
+            return sorted(selected)
+        selected |= merged
 
 
 def _where(

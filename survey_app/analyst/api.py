@@ -27,7 +27,8 @@ from ..extensions import csrf, db
 from ..models import QuestionnaireVersion, Role, Unit
 from ..models import Response as StoredResponse
 from ..params import parse_day
-from ..services import apikeys, cell_store, dataset, exports
+from ..services import apikeys, cell_store, dataset, exports, successions
+from . import data as D
 from . import filters as F
 
 bp = Blueprint("indices_api", __name__, url_prefix="/api/v1")
@@ -145,11 +146,13 @@ def _from_cells(key: str, opts: dict[str, Any]) -> bool:
     return newest == q.version
 
 
-def _cells_document(qid: str, codes: set[str] | None, opts: dict[str, Any]) -> dict[str, Any]:
+def _cells_document(qid: str, codes: set[str] | None, opts: dict[str, Any],
+                    successors: dict[str, str]) -> dict[str, Any]:
     window = tuple(parse_day(opts[k]) if opts[k] else None for k in ("date_from", "date_to"))
     found = cell_store.cells_for(db.engine, qid, window=window)
     if codes is not None:
         found = found.select(found.cells["unit"].isin(codes).to_numpy())
+    found = D.as_successors(found, successors)
     options = {k: v for k, v in opts.items() if k not in ("bootstrap", "seed")}
     try:
         return analyze_cells(found, questionnaires.load(qid), **{**options, "date_from": window[0],
@@ -167,7 +170,9 @@ def indices():
     if qid not in F.questionnaire_ids():
         raise ApiError(400, f"Không có phiếu '{qid[:40]}' (unknown questionnaire).", field="questionnaire")
     codes = _units(scope)
-    cache_key = ("api", key, tuple(sorted(codes)) if codes is not None else None, json.dumps(opts, default=str))
+    successors = D.successors_for(opts["by"])
+    cache_key = ("api", key, tuple(sorted(codes)) if codes is not None else None, json.dumps(opts, default=str),
+                 successions.version() if successors else None)
 
     def compute(frame: pd.DataFrame) -> str:
         rows = frame if codes is None else frame[frame["unit"].isin(codes)]
@@ -177,13 +182,14 @@ def indices():
                                 "`sipas analyze --bootstrap` (bootstrap × responses over the web request's budget).",
                            field="bootstrap")
         try:
-            doc = document(rows, key or None, opts)
+            doc = document(D.as_successors(rows, successors), key or None, opts)
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
         return _json(doc)
 
     if _from_cells(key, opts):
-        body = dataset.cache.value(db.engine, qid, cache_key, lambda: _json(_cells_document(qid, codes, opts)))
+        body = dataset.cache.value(db.engine, qid, cache_key,
+                                   lambda: _json(_cells_document(qid, codes, opts, successors)))
     else:
         body = dataset.cache.result(db.engine, qid, cache_key, compute)
     current_app.logger.debug("indices served")

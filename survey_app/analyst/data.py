@@ -22,6 +22,7 @@ import questionnaires
 from analysis import compare, priorities
 from analysis.cell_tallies import CELL_COLUMNS, CellTallies, analyze_cells
 from analysis.response_rate import CodeCounts
+from analysis.successions import relabel
 from analysis.targets import Plan, load_plan, verdict
 
 from ..extensions import db
@@ -104,34 +105,28 @@ def analyze(v: View, **options: Any) -> analysis.AnalysisResult:
     """The analysis of the selected responses: from the cell tallies when the filters and
     options allow (the same numbers, without loading responses), else from the rows. By unit,
     a merged or renamed unit's answers count under the unit that carries on its work."""
-    by = options.get("by")
-    successors = successions.final_successors() if "unit" in ((by,) if isinstance(by, str) else by or ()) else {}
+    successors = successors_for(options.get("by"))
     key = "analyze:" + repr(sorted(options.items())) + (repr(successions.version()) if successors else "")
     if from_cells(v, options):
-        return derived(v, key, lambda: analyze_cells(_as_successors(cells(v), successors), v.questionnaire,
+        return derived(v, key, lambda: analyze_cells(as_successors(cells(v), successors), v.questionnaire,
                                                       **options))
-    return cached(v, key, lambda rows: analysis.analyze(_as_successors(rows, successors), v.questionnaire,
+    return cached(v, key, lambda rows: analysis.analyze(as_successors(rows, successors), v.questionnaire,
                                                         **options))
 
 
-def _as_successors(data: pd.DataFrame | CellTallies, successors: dict[str, str]) -> Any:
-    """``data`` (rows or cells) with each merged unit's code replaced by its successor's."""
+def successors_for(by: Any) -> dict[str, str]:
+    """The successor of each merged unit when the analysis groups ``by`` unit, else nothing."""
+    return successions.final_successors() if "unit" in ((by,) if isinstance(by, str) else by or ()) else {}
+
+
+def as_successors(data: pd.DataFrame | CellTallies, successors: dict[str, str]) -> Any:
+    """``data`` (rows or cells) with each merged unit's code replaced by its successor's (the
+    dashboard, the indices API and analysis.indb group a merged unit's answers alike)."""
     if not successors:
         return data
     if isinstance(data, CellTallies):
-        return dataclasses.replace(data, cells=data.cells.assign(unit=_renamed(data.cells["unit"], successors)))
-    return data.assign(unit=_renamed(data["unit"], successors))
-
-
-def _renamed(values: pd.Series, successors: dict[str, str]) -> pd.Series:
-    if not isinstance(values.dtype, pd.CategoricalDtype):
-        return values.map(lambda code: successors.get(code, code))
-    # Categories renamed (a million rows keep their small codes); merged names share one category.
-    renamed = np.array([successors.get(code, code) for code in values.cat.categories], dtype=object)
-    categories, inverse = np.unique(renamed, return_inverse=True)
-    codes = values.cat.codes.to_numpy()
-    return pd.Series(pd.Categorical.from_codes(np.where(codes >= 0, inverse[np.maximum(codes, 0)], -1),
-                                               categories=categories), index=values.index, name=values.name)
+        return dataclasses.replace(data, cells=data.cells.assign(unit=relabel(data.cells["unit"], successors)))
+    return data.assign(unit=relabel(data["unit"], successors))
 
 
 def plan() -> tuple[Plan | None, str]:

@@ -11,12 +11,11 @@ from flask import request
 from sqlalchemy import select
 
 from analysis.codebook import CHANNELS as CHANNEL_NAMES
+from analysis.io import _unit_ids
 
 from ..extensions import db
 from ..models import Procedure, QuestionnaireVersion, Unit
 from ..params import parse_day
-from ..services import successions
-from ..services.catalog import descendant_ids
 
 PERIODS = {"month": "Tháng", "quarter": "Quý", "half": "6 tháng", "year": "Năm", "par": "Kỳ báo cáo CCHC"}
 CHANNELS = {"": "Tất cả", **CHANNEL_NAMES["vi"]}  # the codebook's words (docs/glossary.md)
@@ -118,15 +117,9 @@ def from_request() -> Filters:
 def unit_codes(unit: str) -> set[str]:
     """The unit and every unit below it, and the units whose work they carry on (merged or
     renamed into them) with the units below those: a successor's figures run on across the
-    change."""
-    codes: set[str] = set()
-    grown = {unit}
-    while grown != codes:
-        codes = grown
-        wider = codes | successions.predecessors_of(codes)
-        ids = set().union(*(descendant_ids(i) for i in db.session.scalars(select(Unit.id).where(Unit.code.in_(wider)))))
-        grown = set(db.session.scalars(select(Unit.code).where(Unit.id.in_(ids))))
-    return codes
+    change. The same selection as the analysis in the database (analysis.io)."""
+    ids = _unit_ids(db.session.connection(), unit, descendants=True)
+    return set(db.session.scalars(select(Unit.code).where(Unit.id.in_(ids))))
 
 
 def apply(frame: pd.DataFrame, filters: Filters, codes: set[str] | None) -> pd.DataFrame:

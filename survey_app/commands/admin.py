@@ -40,9 +40,14 @@ def unit_add(code: str, name: str, parent: str | None, kind: str | None) -> None
 @unit_group.command("list")
 @with_appcontext
 def unit_list() -> None:
-    """List units as a tree."""
+    """List units as a tree (a merged unit with the unit that carries on its work)."""
+    merged = {m.code: (successor, m.effective_on) for successor, found in successions.merged_into().items()
+              for m in found}
     for unit, depth in catalog.units_in_order():
         state = "" if unit.active else "\t(inactive)"
+        if unit.code in merged:
+            successor, day = merged[unit.code]
+            state += f"\t→ {successor} từ {day:%d/%m/%Y}"
         click.echo(f"{'  ' * depth}{unit.code}\t{unit.name}\t{unit.kind}{state}")
 
 

@@ -59,26 +59,9 @@ def record(predecessors: list[str], successor: str, *, effective_on: dt.date, ac
 def final_successors() -> dict[str, str]:
     """Each predecessor's code → the code of the unit that carries on its work now (the end
     of its chain: A → B on one day and B → C later make A → C)."""
-    pairs = dict(db.session.execute(
-        select(Unit.code, UnitSuccession.successor_id.label("s"))
-        .join(UnitSuccession, UnitSuccession.predecessor_id == Unit.id)).all())
-    if not pairs:
-        return {}
-    code_of = dict(db.session.execute(select(Unit.id, Unit.code)).all())
-    step = {code: code_of[successor_id] for code, successor_id in pairs.items()}
-    final: dict[str, str] = {}
-    for code in step:
-        seen, current = {code}, step[code]
-        while current in step and current not in seen:  # a cycle is refused when recorded; stop anyway
-            seen.add(current)
-            current = step[current]
-        final[code] = current
-    return final
+    from analysis.successions import successor_codes  # here: the command line starts without pandas
 
-
-def predecessors_of(codes: set[str]) -> set[str]:
-    """The codes whose work ``codes`` carry on now (transitively)."""
-    return {code for code, successor in final_successors().items() if successor in codes}
+    return successor_codes(db.session.connection())
 
 
 def merged_into() -> dict[str, list[Merged]]:

@@ -124,6 +124,8 @@ def test_the_command_line_imports_and_merges(app, tmp_path):
     assert merged.exit_code == 0 and "sáp nhập vào DN-SNV-LS từ 01/07/2025" in merged.output
     again = runner.invoke(args=["unit", "merge", ORG.section, "--into", "DN-SNV-LS", "--on", "2025-07-01"])
     assert again.exit_code != 0 and "đã được sáp nhập" in again.output
+    listed = runner.invoke(args=["unit", "list"]).output
+    assert f"{ORG.section}\tPhòng Lãnh sự\tsection\t(inactive)\t→ DN-SNV-LS từ 01/07/2025" in listed
 
 
 def test_the_response_rate_counts_the_codes_of_the_questionnaire_in_view(app):
@@ -139,3 +141,21 @@ def test_the_response_rate_counts_the_codes_of_the_questionnaire_in_view(app):
     page = analyst.client.get("/analyst/?q=sipas-2023").get_data(as_text=True)
     rate = re.search(r'id="response-rate">(.*?)</div>', page, re.S)[1]
     assert "4 mã còn hạn, 1 đã trả lời" in rate, rate
+
+
+def test_the_analysis_in_the_database_and_the_api_group_by_the_successor_too(merged):
+    """One rule everywhere: `sipas analyze --db --by unit` and /api/v1/indices count a merged
+    unit's answers under its successor, and selecting the successor takes them with it."""
+    import json
+
+    runner = FlaskCliRunner(merged)
+    printed = runner.invoke(args=["analyze", "--db", "--by", "unit", "--format", "json"])
+    assert printed.exit_code == 0, printed.output
+    by_unit = {g["keys"]["unit"]: g["n"] for g in json.loads(printed.output)["groups"]}
+    assert by_unit == {"NEW": 55}
+    selected = runner.invoke(args=["analyze", "--db", "--unit", "NEW", "--format", "json"])
+    assert json.loads(selected.output)["groups"][0]["n"] == 55
+    analyst = Auth(merged.test_client())
+    analyst.login("analyst", PASSWORD)
+    api = analyst.client.get("/api/v1/indices?by=unit").get_json()
+    assert {g["keys"]["unit"]: g["n"] for g in api["groups"]} == {"NEW": 55}
