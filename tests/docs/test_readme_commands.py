@@ -437,9 +437,9 @@ def check_demo(ran: Ran, ctx: Context) -> None:
 def check_demo_indices(ran: Ran, ctx: Context) -> None:
     groups = json.loads(ran.stdout)["groups"]
     units = {g["keys"]["unit"] for g in groups}
-    # Bình Phước's former consular section handed back dossiers until the merger of 1 July 2025;
-    # the last of their codes were answered in the days after it (stored under the unit that issued them).
-    assert max(g["keys"]["period"] for g in groups if g["keys"]["unit"] == "BP-LS") == "2025-Q3"
+    # Bình Phước's former consular section, merged into LS on 1 July 2025, counts under LS: no group
+    # of its own, and LS's quarters run from before the merger on (docs/organisation.md).
+    assert "BP-LS" not in units and "2025-Q2" in {g["keys"]["period"] for g in groups if g["keys"]["unit"] == "LS"}
     assert {"VP", "LS", "HTQT", "BG"} <= units and all(re.fullmatch(r"\d{4}-Q\d", g["keys"]["period"])
                                                        for g in groups)
 
