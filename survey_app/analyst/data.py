@@ -235,46 +235,49 @@ def _day(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(value) if isinstance(value, str) else value  # SQLite gives text
 
 
-def same_day_split(v: View) -> dict[str, Any] | None:
-    """General and composite indices for answers given on the day the code was printed
-    (usually at the counter) against answers given later, with their difference. Only the
-    single-use answers (a group of their own would change the others' intervals, which are
-    computed over the whole sample)."""
-    if from_cells(v, {"by": "same_day"}):
+def split(v: View, column: str, first: Any, second: Any) -> dict[str, Any] | None:
+    """General and composite indices of two kinds of answers (``column`` is ``first``, is
+    ``second``) with their difference, the other answers left out (a group of their own would
+    change the others' intervals, which are computed over the whole sample): answers given
+    on the day the code was printed against later ones (``same_day``), on the counter's kiosk
+    against a phone's (``channel``)."""
+    name = f"split:{column}"
+    if from_cells(v, {"by": column}):
         def from_cell_tallies() -> analysis.AnalysisResult | None:
             found = cells(v)
-            single = found.select(found.cells["same_day"].notna().to_numpy())
-            return analyze_cells(single, v.questionnaire, by="same_day") if len(single) else None
+            chosen = found.select(found.cells[column].isin([first, second]).to_numpy())
+            return analyze_cells(chosen, v.questionnaire, by=column) if len(chosen) else None
 
-        return _same_day(derived(v, "same_day", from_cell_tallies))
-    return _same_day(cached(v, "same_day", lambda rows: _same_day_rows(rows, v.questionnaire)))
+        return _split(derived(v, name, from_cell_tallies), column, first, second)
+    return _split(cached(v, name, lambda rows: _split_rows(rows, v.questionnaire, column, (first, second))),
+                  column, first, second)
 
 
-def _same_day_rows(rows: pd.DataFrame, q: questionnaires.Questionnaire) -> analysis.AnalysisResult | None:
-    if "same_day" not in rows or rows["same_day"].isna().all():
+def _split_rows(rows: pd.DataFrame, q: questionnaires.Questionnaire, column: str,
+                values: tuple[Any, Any]) -> analysis.AnalysisResult | None:
+    if column not in rows:
+        return None
+    chosen = rows[column].isin(values)
+    if not bool(chosen.any()):
         return None
     # Only the columns the two indices read.
-    answered = rows["same_day"].notna()
-    columns = [c.code for c in q.criteria] + ([q.general.code] if q.general else []) + ["same_day"]
-    single = rows[[c for c in columns if c in rows]]
-    if not bool(answered.all()):
-        single = single[answered]
-    return analysis.analyze(single, q, by="same_day")
+    columns = [c.code for c in q.criteria] + ([q.general.code] if q.general else []) + [column]
+    picked = rows[[c for c in columns if c in rows]]
+    return analysis.analyze(picked if bool(chosen.all()) else picked[chosen], q, by=column)
 
 
-def _same_day(result: analysis.AnalysisResult | None) -> dict[str, Any] | None:
+def _split(result: analysis.AnalysisResult | None, column: str, first: Any, second: Any) -> dict[str, Any] | None:
     if result is None:
         return None
-    groups = {int(g.keys["same_day"]): g for g in result.groups}
-    if 0 not in groups or 1 not in groups:
-        return {"today": groups.get(1), "later": groups.get(0), "differences": {}}
+    groups = {(int(g.keys[column]) if column == "same_day" else g.keys[column]): g for g in result.groups}
+    a, b = groups.get(first), groups.get(second)
     differences = {}
-    for level in ("general", "overall"):
-        a, b = getattr(groups[1], level), getattr(groups[0], level)
-        if a is None or b is None or a.value is None or b.value is None:
+    for level in ("general", "overall") if a is not None and b is not None else ():
+        x, y = getattr(a, level), getattr(b, level)
+        if x is None or y is None or x.value is None or y.value is None:
             continue
-        differences[level] = compare.diff_estimates(a=a.value, se_a=a.se, b=b.value, se_b=b.se, n_a=a.n, n_b=b.n)
-    return {"today": groups[1], "later": groups[0], "differences": differences}
+        differences[level] = compare.diff_estimates(a=x.value, se_a=x.se, b=y.value, se_b=y.se, n_a=x.n, n_b=y.n)
+    return {"first": a, "second": b, "differences": differences}
 
 
 def trend(v: View) -> dict[str, Any]:

@@ -117,7 +117,8 @@ def overview():
             targets=[targets.elements.get(e.code) if targets else None for e in v.questionnaire.elements],
             lang="vi", title=title)))
     return _page("overview.html", v, group=group, status=status, plan_source=plan_source,
-                 rate=D.response_rate(v), covered=D.coverage(v), same_day=D.same_day_split(v), chart=chart)
+                 rate=D.response_rate(v), covered=D.coverage(v), same_day=D.split(v, "same_day", 1, 0), chart=chart,
+                 kiosk=D.split(v, "channel", "kiosk", "single"))
 
 
 @bp.get("/criteria")

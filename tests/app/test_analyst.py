@@ -192,15 +192,15 @@ def test_same_day_split_equals_an_analysis_of_the_single_use_rows(app, analyst, 
                            .bindparams(ids), {"ids": stored[15:22]})
         db.session.commit()
     with app.test_request_context("/analyst/"):
-        split = data.same_day_split(data.view())
+        split = data.split(data.view(), "same_day", 1, 0)
     rows = exported(runner)
     single = rows[rows["same_day"].notna()]
     expected = {int(g.keys["same_day"]): g for g in
                 analysis.analyze(single, questionnaires.load("sipas-2023"), by="same_day").groups}
-    assert split["today"].n == expected[1].n == 18 and split["later"].n == expected[0].n == 15
+    assert split["first"].n == expected[1].n == 18 and split["second"].n == expected[0].n == 15
     for level in ("general", "overall"):  # from the cell tallies: equal to rounding
-        assert getattr(split["today"], level).value == pytest.approx(getattr(expected[1], level).value, rel=1e-12)
-        assert getattr(split["later"], level).ci == pytest.approx(getattr(expected[0], level).ci, rel=1e-12)
+        assert getattr(split["first"], level).value == pytest.approx(getattr(expected[1], level).value, rel=1e-12)
+        assert getattr(split["second"], level).ci == pytest.approx(getattr(expected[0], level).ci, rel=1e-12)
     assert set(split["differences"]) == {"general", "overall"}
 
 

@@ -209,3 +209,25 @@ def test_the_dashboard_tells_kiosk_answers_from_phone_answers(app, clerk):
     assert counts["kiosk"] and counts["kiosk"][1] == "1"
     assert counts["single"] is None or counts["single"][1] == "0"
     assert "Máy tính bảng tại quầy" in page
+
+
+def test_the_overview_sets_kiosk_answers_against_phone_answers(app, clerk):
+    """The pressure signal: the same indices on the kiosk and on phones, with the difference."""
+    from tests.support import issue_codes
+
+    kiosk_id, tablet, path = a_waiting_form(app, clerk)
+    answer_on(tablet, path, ANSWERS)
+    send(clerk, kiosk_id)  # the next person at the same counter
+    answer_on(tablet, tablet.get("/k").headers["Location"], {**ANSWERS, "HL": "2"})
+    for code in issue_codes(app, count=2, questionnaire="tt01-counter"):
+        answer_on(app.test_client(), f"/s/{code}", {**ANSWERS, "HL": "1"})
+    analyst = Auth(app.test_client())
+    analyst.login("analyst", PASSWORD)
+    page = analyst.client.get("/analyst/?q=tt01-counter").get_data(as_text=True)
+    table = page[page.index('id="kiosk-phone"'):]
+    table = table[:table.index("</table>")]
+    assert "Máy tính bảng" in table and "Điện thoại" in table
+    general = re.search(r"<tr><td>Chỉ số SIPAS</td>(.*?)</tr>", table, re.S)[1]
+    cells = re.findall(r'<td class="num">([^<]*)</td>', general)
+    assert cells[:4] == ["100,0 %", "2", "0,0 %", "2"], cells  # HL 3 and 2 satisfied on the kiosk, 1 not on phones
+    assert 'id="kiosk-phone"' not in analyst.client.get("/analyst/?q=sipas-2023").get_data(as_text=True)
