@@ -636,7 +636,9 @@ def load_issuance(
     ``open`` those whose window has not closed yet and ``open_answered`` those of them
     answered already. The response rate (§2.6, :class:`analysis.response_rate.CodeCounts`)
     is taken over the codes whose window has closed; the Quyết định 766 rate (§2.5) uses
-    ``issued`` as the number of dossiers.
+    ``issued`` as the number of dossiers. ``kind`` is ``single``, ``counter``, or ``kiosk``
+    for a single-use code a clerk sent to a counter kiosk (answered there, at once: not part
+    of the frame of codes handed out to answer later, so frame weights leave it out).
     """
     import sqlalchemy as sa
 
@@ -655,9 +657,11 @@ def load_issuance(
         bind: list[Any] = []
         where = _where("c", "issued_at", qid, version, lo, hi, unit_ids, params, bind)
         sql = sa.text(
-            "SELECT u.code AS unit, p.code AS procedure, c.kind, c.status, c.issued_at,"
+            "SELECT u.code AS unit, p.code AS procedure,"
+            " CASE WHEN b.source = 'kiosk' THEN 'kiosk' ELSE c.kind END AS kind, c.status, c.issued_at,"
             " c.expires_at FROM survey_codes c"
             " JOIN questionnaire_versions qv ON qv.id = c.questionnaire_version_id"
+            " LEFT JOIN code_batches b ON b.id = c.batch_id"
             " JOIN units u ON u.id = c.unit_id"
             " LEFT JOIN procedures p ON p.id = c.procedure_id" + where
         ).bindparams(*bind)

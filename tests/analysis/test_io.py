@@ -79,6 +79,7 @@ CREATE TABLE responses (id TEXT PRIMARY KEY, questionnaire_version_id INTEGER, u
   education TEXT, occupation TEXT, residence TEXT);
 CREATE TABLE answers (response_id TEXT REFERENCES responses(id), item TEXT, value SMALLINT,
   PRIMARY KEY (response_id, item));
+CREATE TABLE code_batches (id INTEGER PRIMARY KEY, unit_id INTEGER, kind TEXT, count INTEGER, source TEXT);
 CREATE TABLE survey_codes (id INTEGER PRIMARY KEY, code_hash TEXT UNIQUE, batch_id INTEGER,
   unit_id INTEGER, procedure_id INTEGER, questionnaire_version_id INTEGER, kind TEXT,
   issued_at TIMESTAMP, expires_at TIMESTAMP, status TEXT);

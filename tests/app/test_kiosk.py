@@ -231,3 +231,18 @@ def test_the_overview_sets_kiosk_answers_against_phone_answers(app, clerk):
     cells = re.findall(r'<td class="num">([^<]*)</td>', general)
     assert cells[:4] == ["100,0 %", "2", "0,0 %", "2"], cells  # HL 3 and 2 satisfied on the kiosk, 1 not on phones
     assert 'id="kiosk-phone"' not in analyst.client.get("/analyst/?q=sipas-2023").get_data(as_text=True)
+
+
+def test_kiosk_codes_are_not_in_the_code_frame(app, clerk):
+    """Frame weights are issued/answered over codes handed out to answer later; a kiosk's
+    codes are answered there and then, and their answers are not single-use phone answers."""
+    import analysis
+    from survey_app.extensions import db as database
+    from tests.support import issue_codes
+
+    _, tablet, path = a_waiting_form(app, clerk)
+    answer_on(tablet, path, ANSWERS)
+    issue_codes(app, count=2, questionnaire="tt01-counter")
+    with app.app_context():
+        issuance = analysis.load_issuance(database.engine, questionnaire="tt01-counter")
+    assert issuance.groupby("kind")["issued"].sum().to_dict() == {"kiosk": 1, "single": 2}
