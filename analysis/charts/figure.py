@@ -65,6 +65,8 @@ STYLE: Any = {
 }
 
 _counter = itertools.count(1)
+# An id, or a reference to one: id="…", url(#…), href="#…".
+_REFERENCE = re.compile(r'(id="|url\(#|href="#)([^")]+)([")])')
 
 
 def figure(height: float) -> tuple[Any, Any]:
@@ -127,10 +129,8 @@ def to_svg(fig: Any, title: str, description: Sequence[str]) -> str:
     text = svg_without_css(text[text.index("<svg"):])
     prefix = f"c{next(_counter)}-"
     ids = set(re.findall(r'\bid="([^"]+)"', text))
-    for name in sorted(ids, key=len, reverse=True):
-        text = text.replace(f'id="{name}"', f'id="{prefix}{name}"')
-        text = text.replace(f"url(#{name})", f"url(#{prefix}{name})")
-        text = text.replace(f'href="#{name}"', f'href="#{prefix}{name}"')
+    # One pass over the text (a replace per id was quadratic: 24 s for a 2.9 MB funnel of 798 units).
+    text = _REFERENCE.sub(lambda m: m[1] + (prefix if m[2] in ids else "") + m[2] + m[3], text)
     head, _, body = text.partition(">")
     words = (f'<title id="{prefix}title">{escape(title)}</title>'
              f'<desc id="{prefix}desc">{escape(" ".join(description))}</desc>')
