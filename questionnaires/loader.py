@@ -31,6 +31,7 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _RESERVED = {
     "comment", "csrf_token", "lang", "website", "response_id", "questionnaire",
     "questionnaire_version", "unit", "procedure", "channel", "submitted_on", "same_day",
+    "case_kind",
 }
 
 

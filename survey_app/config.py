@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .feedback.deadlines import HolidayError, parse_holidays
+
 DEFAULTS: dict[str, Any] = {
     "SIPAS_DATA_DIR": "sipas-data",
     "SIPAS_DATABASE_URL": None,  # default: SQLite file in the data directory
@@ -53,6 +55,10 @@ DEFAULTS: dict[str, Any] = {
     # Codes whose QR points at this machine (localhost, 127.x) are refused: no citizen's
     # phone could open them. `sipas demo` allows them; so do tests of a local server.
     "SIPAS_ALLOW_LOCAL_PUBLIC_URL": False,
+    # Complaints and requests (feedback cases): the handling deadline in working days, and
+    # the public holidays not fixed by date (Tết, Giỗ Tổ...), ISO dates comma-separated.
+    "SIPAS_FEEDBACK_WORKING_DAYS": 10,
+    "SIPAS_HOLIDAYS": "",
 }
 
 # Parse an environment string according to the default's type.
@@ -164,6 +170,13 @@ def build(test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
     values["SIPAS_PUBLIC_URL"] = str(values["SIPAS_PUBLIC_URL"]).rstrip("/")
     if not -1 <= int(values["SIPAS_SEAL_HOUR"]) <= 23:
         raise ConfigError(f"SIPAS_SEAL_HOUR={values['SIPAS_SEAL_HOUR']}: an hour from 0 to 23, or -1 for never")
+    if not 1 <= int(values["SIPAS_FEEDBACK_WORKING_DAYS"]) <= 90:
+        raise ConfigError(f"SIPAS_FEEDBACK_WORKING_DAYS={values['SIPAS_FEEDBACK_WORKING_DAYS']}: "
+                          "working days from 1 to 90")
+    try:
+        values["SIPAS_HOLIDAY_DATES"] = parse_holidays(values["SIPAS_HOLIDAYS"])
+    except HolidayError as exc:
+        raise ConfigError(str(exc)) from None
     values["MAX_CONTENT_LENGTH"] = max(values["SIPAS_MAX_BODY_BYTES"], values["SIPAS_MAX_UPLOAD_BYTES"])
     values.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a form may stay open while people read
     # Over HTTPS Flask-WTF would also demand a same-origin Referer, which browsers never send

@@ -409,5 +409,6 @@ class AuditEntry(db.Model):
     details: Mapped[str | None] = mapped_column(Text)
 
 
+from .feedback.model import DossierTally, FeedbackCase  # noqa: E402, F401  (complaints, requests; one-stop counts)
 from .kiosk.model import Kiosk  # noqa: E402, F401  (the kiosks table, beside the others)
 from .successions import UnitSuccession  # noqa: E402, F401  (mergers and renames of units)

@@ -126,6 +126,11 @@ def register(app: Flask) -> None:
     from .kiosk.views import staff_bp as kiosk_staff_bp
 
     app.register_blueprint(kiosk_bp)
+    from .feedback.views import bp as feedback_bp
+    from .feedback.views import staff_bp as cases_bp
+
+    app.register_blueprint(feedback_bp)
+    app.register_blueprint(cases_bp)
     app.register_blueprint(kiosk_staff_bp)
     for module in ("staff", "admin", "analyst", "api"):
         blueprint = _optional_blueprint(module)

@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Length
 
 from ..access import require_unit, roles_required, unit_scope
 from ..extensions import csrf, db
+from ..feedback import service as cases
 from ..models import Role, Unit
 from ..public.views import answer_page
 from ..services import catalog
@@ -29,6 +30,7 @@ staff_bp = Blueprint("kiosks", __name__, url_prefix="/staff/kiosks")
 COOKIE = "sipas_kiosk"
 LOOK_SECONDS = 3  # how often a waiting kiosk asks for a code
 THANKS_SECONDS = 8  # how long the thank-you stays before the next person
+CASE_THANKS_SECONDS = 60  # ... when it shows the number of a complaint or request to note
 ISSUERS = (Role.STAFF, Role.ADMIN)
 
 
@@ -84,7 +86,8 @@ def survey(code: str):
 
 @bp.get("/thanks")
 def thanks():
-    return render_template("kiosk/thanks.html", wait=THANKS_SECONDS)
+    case = cases.by_number(request.args.get("case") or "")  # time to note the case's number
+    return render_template("kiosk/thanks.html", wait=CASE_THANKS_SECONDS if case else THANKS_SECONDS, case=case)
 
 
 # --------------------------------------------------------------------------- the clerk's side

@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 
 from questionnaires import Questionnaire
 
-from ..i18n import current_lang
+from ..i18n import current_lang, t
 from .steps import all_fields, steps
 
 TEMPLATE = "public/survey.html"
@@ -115,6 +115,7 @@ def _names(q: Questionnaire) -> dict[str, str]:
     names.update({c.code: c.text[lang] for c in q.choice_questions})
     if q.comment:
         names["comment"] = q.comment.text[lang]
+        names["case_kind"] = t("case_question")
     return names
 
 

@@ -5,8 +5,9 @@ hidden fields, so moving on or back is a POST of the same form and nothing about
 kept between requests but what the person's own page holds. The general question (the SIPAS
 headline, the one required answer) comes first; then one step per element (an element asked
 under a condition shows its condition with it); then the expectations; then the questions
-about the person and the comment. Submitting from the last step — or posting every answer at once,
-as the one-page form did — validates and stores all of it.
+about the person and the comment (and whether it asks for an answer: a feedback case).
+Submitting from the last step — or posting every answer at once, as the one-page form did —
+validates and stores all of it.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def steps(q: Questionnaire) -> tuple[Step, ...]:
         out.append(Step(element.code, gate + tuple(c.code for c in element.criteria)))
     if q.expectations:
         out.append(Step("expectations", tuple(e.code for e in q.expectations)))
-    more = [d.code for d in q.demographics] + (["comment"] if q.comment else [])
+    more = [d.code for d in q.demographics] + (["comment", "case_kind"] if q.comment else [])
     if more:
         out.append(Step("more", tuple(more)))
     return tuple(out)

@@ -16,6 +16,7 @@ from limits.strategies import MovingWindowRateLimiter
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..extensions import csrf
+from ..feedback import service as cases
 from ..i18n import current_lang
 from ..models import CodeKind
 from ..services import codes, responses
@@ -46,6 +47,9 @@ def _client() -> str:
 
 def _problem_page(problem: CodeProblem, typed: str = ""):
     status, key = _PROBLEM_PAGES[problem]
+    if problem == CodeProblem.ANSWERED:  # the same code also follows the case it opened
+        case = cases.by_code(typed) if typed else None
+        return error_page(status, key, case=case)
     if status == 404 and not _limits.hit(
         parse_limit(current_app.config["SIPAS_CODE_LOOKUP_LIMIT"]), "code-miss", _client()
     ):
@@ -125,10 +129,10 @@ def answer_page(code: str, *, action: str, thanks: str, kiosk: bool = False):
             if over:
                 log.info("poster answer over the per-client limit: stored flagged")
             try:
-                responses.store(record, q, result, over_limit=over, kiosk=kiosk)
+                stored = responses.store(record, q, result, over_limit=over, kiosk=kiosk)
             except CodeError as exc:
-                return _problem_page(exc.problem)
-            return redirect(url_for(thanks, lang=current_lang()), 303)
+                return _problem_page(exc.problem, code[:64])
+            return redirect(url_for(thanks, lang=current_lang(), case=stored.case_number), 303)
         errors = result.errors
         step = min(steps.step_of(q, field) for field in errors)  # the first step with a problem
     return _page(record, q, code, values, errors, step, action, kiosk)
@@ -154,7 +158,7 @@ def _poster_limit():
 
 @bp.get("/thanks")
 def thanks():
-    return render_template("public/thanks.html")
+    return render_template("public/thanks.html", case=cases.by_number(request.args.get("case") or ""))
 
 
 @bp.get("/healthz")

@@ -15,6 +15,7 @@ from questionnaires import Questionnaire
 
 from ..database import seal_wal
 from ..extensions import db
+from ..feedback import service as cases
 from ..models import CHOICE_FIELDS, Answer, Channel, CodeKind, Comment, Response, SurveyCode, random_id, utcnow
 from . import codes, unlink
 from .codes import BURN, burn_where
@@ -29,6 +30,13 @@ class Submission:
     answers: dict[str, int] = field(default_factory=dict)
     choices: dict[str, str] = field(default_factory=dict)
     comment: str = ""
+    case_kind: str = ""  # "complaint" or "request": the comment asks for an answer (a case)
+
+
+@dataclass(frozen=True)
+class Stored:
+    response_id: str
+    case_number: str | None  # the feedback case the comment opened, if it asked for one
 
 
 @dataclass
@@ -122,7 +130,17 @@ def validate(q: Questionnaire, form: Mapping[str, str]) -> Submission | Invalid:
             f"The comment is longer than {limit} characters ({len(comment)}).",
         )
     sub.comment = comment.strip()
+    if limit:
+        sub.case_kind = (form.get("case_kind") or "").strip()
+        if sub.case_kind not in CASE_KINDS:
+            errors["case_kind"] = ("Lựa chọn không hợp lệ.", "Not a valid choice.")
+        elif sub.case_kind and not sub.comment and "comment" not in errors:
+            errors["comment"] = ("Vui lòng viết nội dung phản ánh, kiến nghị để cơ quan trả lời.",
+                                 "Please write the complaint or request for the agency to answer.")
     return Invalid(errors) if errors else sub
+
+
+CASE_KINDS = ("", "complaint", "request")
 
 
 class _BurstWatch:
@@ -151,14 +169,16 @@ burst_watch = _BurstWatch()
 
 
 def store(record: SurveyCode | codes.CodeInfo, q: Questionnaire, submission: Submission, *,
-          over_limit: bool = False, kiosk: bool = False) -> str:
+          over_limit: bool = False, kiosk: bool = False) -> Stored:
     """Store a response for ``record`` in one transaction; burn a single-use code in it.
 
     ``kiosk``: the answer was given on a counter kiosk (its channel says so; a single-use
     code's answer otherwise came from a phone).
 
     A poster's answer is flagged (``burst``) when it came in a burst or ``over_limit`` (past
-    the per-client limit). Returns the new response's random id. Raises CodeError(ANSWERED, VOIDED or EXPIRED)
+    the per-client limit). A comment marked as a complaint or request also opens a feedback
+    case, in the same transaction. Returns the new response's random id and the case's
+    number. Raises CodeError(ANSWERED, VOIDED or EXPIRED)
     and stores nothing when the code can no longer be used, including when a simultaneous
     submission of the same code won the race: the burn is one conditional UPDATE, and of
     two racing transactions only one changes the row (on SQLite the write lock orders them;
@@ -178,9 +198,10 @@ def store(record: SurveyCode | codes.CodeInfo, q: Questionnaire, submission: Sub
                 raise codes.refusal(record.id, now)
         shared = {"questionnaire_version_id": record.questionnaire_version_id, "unit_id": record.unit_id,
                   "procedure_id": record.procedure_id, "submitted_on": today}
-        response_id = random_id()
+        response_id, case_number = random_id(), None
+        channel = Channel.KIOSK.value if kiosk else str(record.kind)
         connection.execute(insert(Response.__table__).values(
-            **shared, id=response_id, channel=Channel.KIOSK.value if kiosk else str(record.kind),
+            **shared, id=response_id, channel=channel,
             burst=not single and (_burst(record.id) or over_limit),
             same_day=today == local_date(record.issued_at) if single else None,
             **{name: submission.choices.get(name) for name in CHOICE_FIELDS}))
@@ -189,13 +210,16 @@ def store(record: SurveyCode | codes.CodeInfo, q: Questionnaire, submission: Sub
         text = scrub(submission.comment) if submission.comment else ""
         if text:  # kept apart from the response: its own random id, no link
             connection.execute(insert(Comment.__table__).values(**shared, id=random_id(), text=text))
+            if submission.case_kind:
+                case_number = cases.open_case(connection, record=record, kind=submission.case_kind, text=text,
+                                              channel=channel, today=today)
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
     seal_wal()  # SQLite: the commit that pairs the burn with the answer leaves the log at once
     unlink.after_submission()  # PostgreSQL: the transaction stamps, within a bound
-    return response_id
+    return Stored(response_id, case_number)
 
 
 def _insert_answers(connection: Connection, response_id: str, answers: dict[str, int]) -> None:
