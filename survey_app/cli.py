@@ -14,6 +14,7 @@ from .commands import admin as admin_commands
 from .commands import apikeys as apikey_commands
 from .commands import codes as code_commands
 from .commands import data as data_commands
+from .commands import feedback as feedback_commands
 from .commands import ops as ops_commands
 from .commands import server as server_commands
 
@@ -24,6 +25,7 @@ COMMANDS: list[click.Command] = [
     *code_commands.COMMANDS,
     *data_commands.COMMANDS,
     *ops_commands.COMMANDS,
+    *feedback_commands.COMMANDS,
 ]
 
 

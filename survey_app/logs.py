@@ -14,6 +14,10 @@ import re
 # A survey path (/s/ or /S/ and what follows, up to a space or quote) and an IPv4 or IPv6
 # address with an optional port; an "ip=" field whatever it holds.
 _CODE_PATH = re.compile(r"(/[sS]/)[^\s'\"?]+")
+# A survey code or a feedback case's number anywhere (a query string, a form): whoever
+# reads the log could otherwise answer the code or rate the case.
+_CODE = re.compile(r"(?<![\w-])(?:[0-9A-Za-z]{4}-){3}[0-9A-Za-z](?![\w-])")
+_CASE = re.compile(r"(?<![\w-])PA-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}(?![\w-])", re.IGNORECASE)
 _IP_FIELD = re.compile(r"\bip=\S*?(?=[:,\s]|$)")
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?(?![\w.])")
 _IPV6 = re.compile(r"(?<![\w:])\[?(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}\]?(?::\d+)?(?![\w:])")
@@ -23,11 +27,14 @@ def redact(text: str) -> str:
     """
     >>> redact("Invalid request from ip=203.0.113.9: Invalid HTTP Version 'GET /s/ABCD-EFGH-JKMN-P HTTP/9'")
     "Invalid request from ip=…: Invalid HTTP Version 'GET /s/… HTTP/9'"
+    >>> redact("GET /s?code=abcd-efgh-jkmn-p and /pa/PA-7K3F-9Q2M")
+    'GET /s?code=… and /pa/PA-…'
     >>> redact("peer [2001:db8::1]:443 and 10.0.0.7:8000 at /staff/")
     'peer … and … at /staff/'
     """
     text = _IP_FIELD.sub("ip=…", text)
     text = _CODE_PATH.sub(r"\1…", text)
+    text = _CASE.sub("PA-…", _CODE.sub("…", text))
     text = _IPV6.sub("…", text)
     return _IPV4.sub("…", text)
 

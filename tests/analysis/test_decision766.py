@@ -107,3 +107,34 @@ def test_without_the_one_stop_counts_the_composite_says_what_it_needs(app):
 def test_dissatisfied_levels_are_those_below_the_midpoint():
     assert decision766.dissatisfied_levels([1, 2, 3]) == (1,)
     assert decision766.dissatisfied_levels(range(1, 6)) == (1, 2)
+
+
+def test_the_one_stop_counts_import_and_the_index766_command(app, tmp_path):
+    from tests.support import cli_runner
+
+    period, today = _example(app)
+    runner = cli_runner(app)
+    with app.app_context():
+        db.session.execute(db.delete(DossierTally))
+        db.session.commit()
+    first = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("unit,month,decided,overdue\nNOPE,2026-04,5,1\nSEC,2026-13,5,1\nSEC,2026-04,5,9\n",
+                   encoding="utf-8")
+    refused = runner.invoke(args=["dossiers", "import", str(bad)])
+    assert refused.exit_code == 1
+    for words in ("dòng 2: đơn vị 'NOPE'", "dòng 3: tháng '2026-13'", "dòng 4: số hồ sơ quá hạn (9)"):
+        assert words in refused.output
+    good = tmp_path / "mot-cua.csv"
+    months = [first.strftime("%Y-%m"), first.replace(month=first.month + 1).strftime("%Y-%m")]
+    good.write_text(f"unit;month;decided;overdue\nSEC;{months[0]};50;2\nSEC;{months[1]};30;2\n", encoding="utf-8")
+    assert "thêm 2" in runner.invoke(args=["dossiers", "import", str(good)]).output
+    assert "thay 2" in runner.invoke(args=["dossiers", "import", str(good)]).output  # a corrected report replaces
+    shown = runner.invoke(args=["index766", "--period", period, "--as-of", today.isoformat()])
+    assert shown.exit_code == 0, shown.output
+    assert "Mức độ hài lòng: 100 % − (% quá hạn + % có phản ánh hoặc không hài lòng): 60 % [38,3; 76,9]" in shown.output
+    assert "Tỷ lệ phản ánh, kiến nghị được xử lý đúng hạn: 50 % [15,0; 85,0] (2/4) — 1 chưa đến hạn" in shown.output
+    as_csv = runner.invoke(args=["index766", "--period", period, "--format", "csv", "--lang", "en"]).output
+    assert as_csv.startswith("unit,item,name,x,n,estimate,ci_low,ci_high,note")
+    wrong = runner.invoke(args=["index766", "--period", "2026-Q5"])
+    assert wrong.exit_code == 1 and "2026-Q5" in wrong.output

@@ -10,6 +10,7 @@ import pytest
 
 from analysis.cli_words import WORDS
 from analysis.codebook import CHANNELS, META_LABELS
+from analysis.decision766 import ITEMS as ITEMS_766
 from analysis.report.labels import LABELS
 from survey_app.models import ROLE_NAMES
 
@@ -29,7 +30,7 @@ def test_the_report_and_the_codebook_use_the_glossarys_words(lang):
     checked = 0
     for key, words in found.items():
         for source in (LABELS[lang], META_LABELS[lang], CHANNELS[lang], WORDS[lang],
-                       ROLE_NAMES if lang == "vi" else {}):
+                       ROLE_NAMES if lang == "vi" else {}, {k: v[column] for k, v in ITEMS_766.items()}):
             if key in source:
                 assert source[key] == words[column], (key, source[key], words[column])
                 checked += 1
