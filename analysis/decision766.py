@@ -35,6 +35,7 @@ ITEMS = {
                          "Satisfaction: 100 % − (% overdue + % with a complaint or dissatisfied)"),
 }
 
+_PER_DOSSIER = {"procedure_satisfaction", "complaint_or_dissatisfied"}
 COUNT_COLUMNS = ("dossiers", "answered", "dissatisfied", "cases", "cases_from_dossiers", "on_time", "late",
                  "pending", "rated", "rated_satisfied", "decided", "overdue")
 
@@ -96,7 +97,8 @@ def items(counts: pd.Series | dict[str, Any], *, confidence: float = 0.95) -> li
 
 def _share(key: str, x: float, n: float, confidence: float) -> Item:
     if np.isnan(n) or n <= 0:
-        return Item(key, x, n, np.nan, np.nan, np.nan, "không có số liệu" if np.isnan(n) else "n = 0")
+        empty = "chưa phát mã nào trong kỳ" if key in _PER_DOSSIER else "không có trường hợp nào trong kỳ"
+        return Item(key, x, n, np.nan, np.nan, np.nan, "không có số liệu" if np.isnan(n) else empty)
     low, high = proportion_ci_array(x, n, "wilson", confidence)
     return Item(key, x, n, 100.0 * x / n, 100.0 * float(low), 100.0 * float(high))
 

@@ -5,7 +5,9 @@ Each section has its own strengths; the border section is weaker on information 
 the consular section improves over time, Bình Phước's former sections answer until the
 merger, so trends, priorities and the merger show something. The communes rate their
 procedures on the one-minute questionnaire, a third of them on the counter's kiosk (where
-people are kinder: the pressure the kiosk channel lets an analyst see).
+people are kinder: the pressure the kiosk channel lets an analyst see). A third of the
+comments are complaints or requests, most answered on time; the one-stop system's monthly
+dossier counts are imported for every unit, so the 766 items have all they need.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import questionnaires
 from .database import questionnaire_version
 from .demo import COMMUNE_PROCEDURES, FORMER, MERGED_ON, SECTION_PROCEDURES, commune_codes
 from .extensions import db
+from .feedback import service as cases
+from .feedback.model import DossierTally, FeedbackCase
 from .models import Answer, CodeBatch, Comment, Procedure, Response, SurveyCode, Unit, random_id, utcnow
 from .services.timekeeping import today
 
@@ -44,6 +48,7 @@ class _Rows:
         self.responses: list[dict[str, Any]] = []
         self.answers: list[dict[str, Any]] = []
         self.comments: list[dict[str, Any]] = []
+        self.cases: list[dict[str, Any]] = []
         self.batches: dict[tuple[int, str, str], CodeBatch] = {}
 
     def batch(self, unit: Unit, q: questionnaires.Questionnaire, source: str) -> CodeBatch:
@@ -59,10 +64,27 @@ class _Rows:
 
     def write(self) -> None:
         for model, rows in ((SurveyCode, self.codes), (Response, self.responses), (Answer, self.answers),
-                            (Comment, self.comments)):
+                            (Comment, self.comments), (FeedbackCase, self.cases), (DossierTally, self.tallies())):
             if rows:
                 db.session.execute(insert(model), rows)
         db.session.commit()
+
+    def tallies(self) -> list[dict[str, Any]]:
+        """What the one-stop system would report: a fifth more dossiers than codes handed
+        out (some people take none), 1-4 % of them overdue; the current month is not over."""
+        counts: dict[tuple[int, dt.date], int] = {}
+        for code in self.codes:
+            month = code["issued_at"].date().replace(day=1)
+            counts[(code["unit_id"], month)] = counts.get((code["unit_id"], month), 0) + 1
+        rng, now = random.Random(len(self.codes)), today().replace(day=1)
+        out = []
+        for (unit_id, month), issued in sorted(counts.items()):
+            if month < now:
+                decided = round(issued * 1.2)
+                out.append(dict(unit_id=unit_id, month=month, decided=decided,
+                                overdue=round(decided * rng.uniform(0.01, 0.04)), imported_at=utcnow(),
+                                imported_by="demo"))
+        return out
 
 
 def synthetic_history(*, months: int, rng: random.Random) -> None:
@@ -146,8 +168,27 @@ def _response(rows: _Rows, q: questionnaires.Questionnaire, version_id: int, uni
         if rng.random() < 0.8:
             rows.answers.append(dict(response_id=rid, item=item.code, value=rng.choice([1, 2, 2, 3, 3])))
     if rng.random() < 0.08:
+        text = rng.choice(COMMENTS)
         rows.comments.append(dict(id=random_id(), questionnaire_version_id=version_id, unit_id=unit_id,
-                                  procedure_id=procedure_id, submitted_on=submitted, text=rng.choice(COMMENTS)))
+                                  procedure_id=procedure_id, submitted_on=submitted, text=text))
+        if rng.random() < 0.35:
+            rows.cases.append(_case(unit_id, procedure_id, "kiosk" if kiosk else "single", submitted, text, rng))
+
+
+def _case(unit_id: int, procedure_id: int, channel: str, received: dt.date, text: str,
+          rng: random.Random) -> dict[str, Any]:
+    """A complaint or request: most answered within the deadline, some late, recent ones open."""
+    due = cases.due_on(received)
+    taken = rng.choice([1, 2, 3, 5, 8, 9, 10, 12, 15])  # calendar days to answer
+    closed = received + dt.timedelta(days=taken)
+    done = closed <= today()
+    rating = rng.choice(["satisfied", "satisfied", "satisfied", "dissatisfied", None]) if done else None
+    return dict(id=random_id(), number=cases.new_number(), follow_hash=None,
+                kind=rng.choice(["complaint", "complaint", "request"]), channel=channel, unit_id=unit_id,
+                procedure_id=procedure_id, received_on=received, due_on=due, text=text,
+                status="closed" if done else "open",
+                outcome="Đơn vị đã tiếp thu và điều chỉnh; cảm ơn Ông/Bà đã góp ý." if done else None,
+                closed_on=closed if done else None, rating=rating, rated_on=closed if rating else None)
 
 
 def _person(rng: random.Random, feedback: str) -> dict[str, Any]:

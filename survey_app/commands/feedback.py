@@ -10,9 +10,11 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
 from ..extensions import db
 from ..feedback import dossiers
+from ..models import Unit
 from ..services import catalog
 from . import fail
 
@@ -77,11 +79,15 @@ def index766(period: str, units: tuple[str, ...], as_of, fmt: str, lang: str) ->
     head = f"Kỳ {period} — số liệu tại quầy của cơ quan, không phải điểm công bố trên Cổng" if lang == "vi" else (
         f"Period {period} — the agency's own counter data, not the portal's published score")
     click.echo(head)
+    names = dict(db.session.execute(select(Unit.code, Unit.name)).all())
     for unit, rows in table.groupby("unit", sort=False):
-        click.echo(f"\n{total if unit == '*' else unit}")
+        click.echo(f"\n{total if unit == '*' else f'{names.get(unit, unit)} ({unit})'}")
         for row in rows.itertuples():
+            if math.isnan(row.estimate):
+                click.echo(f"  {row.name}: — ({row.note})")
+                continue
             counts_text = "" if math.isnan(row.n) else f" ({_number(row.x, lang)}/{_number(row.n, lang)})"
-            interval = "" if math.isnan(row.ci_low) else f" [{_number(row.ci_low, lang)}; {_number(row.ci_high, lang)}]"
+            interval = f" [{_number(row.ci_low, lang)}; {_number(row.ci_high, lang)}]"
             note = f" — {row.note}" if row.note else ""
             click.echo(f"  {row.name}: {_number(row.estimate, lang)} %{interval}{counts_text}{note}")
 
