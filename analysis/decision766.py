@@ -134,6 +134,15 @@ def local_bounds_utc(start: dt.date, end: dt.date, timezone: str) -> tuple[dt.da
     return utc(start), utc(end + dt.timedelta(days=1))
 
 
+def roll_up(counts: pd.DataFrame, group_of: dict[str, str]) -> pd.DataFrame:
+    """Per-unit counts summed into groups (``group_of``: unit code -> group; the total row
+    ``*`` and units not in the mapping are left out); imported counts stay NaN for a group
+    none of whose units imported any."""
+    rows = counts.drop(index="*", errors="ignore")
+    rows = rows[rows.index.isin(list(group_of))]
+    return rows.groupby(rows.index.map(group_of)).sum(min_count=1).reindex(columns=counts.columns)
+
+
 def load_counts(url: Any, period: str, *, units: Iterable[str] | str | None = None,
                 as_of: dt.date | None = None, timezone: str = "Asia/Ho_Chi_Minh") -> pd.DataFrame:
     """The counts :func:`items` needs, per unit (merged units under their successor, by

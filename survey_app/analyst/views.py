@@ -320,4 +320,7 @@ def _latest_period(v: D.View) -> str:
 def filter_links(v: D.View) -> dict[str, str]:
     return {name: url_for(f"analyst.{name}", **v.filters.query())
             for name in ("overview", "criteria", "trend", "units", "priorities", "expectations", "comments",
-                         "downloads")}
+                         "decision766", "downloads")}
+
+
+from . import handling  # noqa: E402, F401  (registers /analyst/766 on this blueprint)

@@ -138,3 +138,23 @@ def test_the_one_stop_counts_import_and_the_index766_command(app, tmp_path):
     assert as_csv.startswith("unit,item,name,x,n,estimate,ci_low,ci_high,note")
     wrong = runner.invoke(args=["index766", "--period", "2026-Q5"])
     assert wrong.exit_code == 1 and "2026-Q5" in wrong.output
+
+
+def test_the_analysts_page_shows_the_items_by_unit_below_the_selection(app):
+    from tests.support import Auth
+
+    _example(app)
+    client = app.test_client()
+    assert client.get("/analyst/766").status_code == 302  # login first
+    Auth(client).login("analyst")
+    page = client.get("/analyst/766").get_data(as_text=True)
+    assert "không phải điểm công bố trên Cổng" in page
+    rows = page.split('<tr class="total">')[1]
+    assert "<b>85,0 %</b>" in rows and "17/20" in rows and "<b>60,0 %</b>" in rows
+    assert "Phòng Lãnh sự" in rows  # no selection, one top unit: the units below it are the rows
+    below = client.get(f"/analyst/766?unit={ORG.department}").get_data(as_text=True)
+    assert "Phòng Lãnh sự" in below.split('<tr class="total">')[1]
+    wrong = client.get("/analyst/766?p766=2026-Q9")
+    assert wrong.status_code == 400 and "không hợp lệ" in wrong.get_data(as_text=True)
+    Auth(staff := app.test_client()).login("staff")
+    assert staff.get("/analyst/766").status_code == 403
