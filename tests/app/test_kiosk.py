@@ -246,3 +246,16 @@ def test_kiosk_codes_are_not_in_the_code_frame(app, clerk):
     with app.app_context():
         issuance = analysis.load_issuance(database.engine, questionnaire="tt01-counter")
     assert issuance.groupby("kind")["issued"].sum().to_dict() == {"kiosk": 1, "single": 2}
+
+
+def test_a_complaint_on_the_kiosk_shows_its_number_long_enough_to_note(app, clerk):
+    _, tablet, path = a_waiting_form(app, clerk)
+    stored = answer_on(tablet, path, {**ANSWERS, "comment": "Quầy thiếu bút.", "case_kind": "request"})
+    thanks = tablet.get(stored.headers["Location"]).get_data(as_text=True)
+    number = re.search(r'id="case-opened">[^<]*(PA-[2-9A-Z]{4}-[2-9A-Z]{4})', thanks)
+    assert number and 'data-kiosk-wait="60"' in thanks and "url=/k" in thanks
+    with app.app_context():
+        from survey_app.feedback.model import FeedbackCase
+
+        case = db.session.scalars(select(FeedbackCase)).one()
+        assert case.number == number[1] and case.channel == "kiosk" and case.kind == "request"
