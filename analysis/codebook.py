@@ -25,11 +25,13 @@ META_LABELS = {
     "vi": {"response_id": "Mã phiếu trả lời", "questionnaire": "Phiếu khảo sát", "questionnaire_version": "Phiên bản",
            "unit": "Đơn vị", "procedure": "Thủ tục hành chính", "channel": "Kênh trả lời",
            "submitted_on": "Ngày trả lời", "same_day": "Trả lời ngay trong ngày in mã",
-           "flagged": "Phiếu gắn cờ (áp phích: dồn dập hoặc vượt giới hạn)"},
+           "flagged": "Phiếu gắn cờ (áp phích: dồn dập hoặc vượt giới hạn)",
+           "competent_unit": "Cơ quan có thẩm quyền giải quyết"},
     "en": {"response_id": "Response id", "questionnaire": "Questionnaire", "questionnaire_version": "Version",
            "unit": "Unit", "procedure": "Administrative procedure", "channel": "Channel",
            "submitted_on": "Date answered", "same_day": "Answered on the day the code was printed",
-           "flagged": "Flagged (poster: burst or over the per-device limit)"},
+           "flagged": "Flagged (poster: burst or over the per-device limit)",
+           "competent_unit": "Competent agency"},
 }
 CHANNELS = {"vi": {"single": "Mã dùng một lần", "counter": "Áp phích tại quầy", "kiosk": "Máy tính bảng tại quầy"},
             "en": {"single": "Single-use code", "counter": "Counter poster", "kiosk": "Counter kiosk"}}

@@ -36,6 +36,8 @@ INT = sa.BigInteger()
 TEXT = sa.String(64)
 KEYS = {
     "unit": Key("r.unit_id", "u.code", INT),
+    # The agency competent to decide the dossier; the receiving unit when the code named none.
+    "competent_unit": Key("COALESCE(r.competent_unit_id, r.unit_id)", "cu.code", INT),
     "procedure": Key("COALESCE(r.procedure_id, -1)", "p.code", INT),
     "questionnaire": Key("r.questionnaire_version_id", "qv.questionnaire_id", INT),
     "questionnaire_version": Key("r.questionnaire_version_id", "qv.version", INT),
@@ -157,6 +159,7 @@ def count_cells(conn: sa.Connection, by: tuple[str, ...], period: str | None, wh
     labels = [KEYS[c].label for c in by]
     cell = half_month(conn.dialect.name) if period is not None else "0"
     joins = (" JOIN units u ON u.id = r.unit_id" if "unit" in by else "") + (
+        " JOIN units cu ON cu.id = COALESCE(r.competent_unit_id, r.unit_id)" if "competent_unit" in by else "") + (
         " LEFT JOIN procedures p ON p.id = r.procedure_id" if "procedure" in by else "")
     keys = [*(f"{e} AS k{i}" for i, e in enumerate(raw)), *(f"{e} AS l{i}" for i, e in enumerate(labels))]
     group = [*raw, *labels, *([cell] if period is not None else [])]

@@ -262,8 +262,9 @@ def analyze_database(
         cells, raw = count_cells(conn, *cell_by, where, params, bind, counted)
         # By unit, a merged unit's cells count under its successor (the labels only: the cells,
         # and a code frame's weights, stay the issuing unit's).
-        grouping = group_rows(cells.assign(unit=relabel(cells["unit"], successor_codes(conn)))
-                              if "unit" in by_t else cells, by_t, period, None, None)
+        successors = successor_codes(conn)
+        grouping = group_rows(cells.assign(**{c: relabel(cells[c], successors) for c in ("unit", "competent_unit")
+                                              if c in by_t}), by_t, period, None, None)
         weights = None if frame_weights is None else frame_weights.weights(
             cells["unit"], cells["procedure"], cells["submitted_on"])
         n_rows = int(cells["_n"].sum())

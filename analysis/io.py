@@ -33,7 +33,7 @@ from .safe_text import restore_frame
 EXPORT_COLUMNS = (
     "response_id", "questionnaire", "questionnaire_version", "unit", "procedure", "channel",
     "submitted_on", "same_day", "flagged", "respondent_type", "feedback_given", "gender", "age_group",
-    "ethnicity", "education", "occupation", "residence",
+    "ethnicity", "education", "occupation", "residence", "competent_unit",
 )
 #: Export columns that hold codes or identifiers: always text, never converted to numbers.
 TEXT_COLUMNS = frozenset(EXPORT_COLUMNS) - {"questionnaire_version", "same_day", "flagged", "submitted_on"}
@@ -442,6 +442,7 @@ def load_database(
             " FROM responses r JOIN questionnaire_versions qv"
             " ON qv.id = r.questionnaire_version_id"
             " JOIN units u ON u.id = r.unit_id"
+            " LEFT JOIN units cu ON cu.id = r.competent_unit_id"
             " LEFT JOIN procedures p ON p.id = r.procedure_id" + where
         )
         packed = _packed_answers(conn)
@@ -449,7 +450,8 @@ def load_database(
             "SELECT r.id AS response_id, qv.questionnaire_id AS questionnaire,"
             " qv.version AS questionnaire_version, u.code AS unit, p.code AS procedure,"
             " r.channel, r.submitted_on, r.same_day, r.burst AS flagged, r.respondent_type, r.feedback_given,"
-            " r.gender, r.age_group, r.ethnicity, r.education, r.occupation, r.residence"
+            " r.gender, r.age_group, r.ethnicity, r.education, r.occupation, r.residence,"
+            " COALESCE(cu.code, u.code) AS competent_unit"
             + (", r.questionnaire_version_id, r.answer_codes" if packed else "") + base
         ).bindparams(*bind)
         meta = _frame(conn.execute(meta_sql, params).fetchall(),

@@ -112,6 +112,10 @@ class Procedure(db.Model):
     name: Mapped[str] = mapped_column(String(500))
     field: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The agency competent to decide it, when a code names none (migration 0010).
+    competent_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+
+    competent_unit: Mapped[Unit | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<Procedure {self.code}>"
@@ -252,8 +256,12 @@ class SurveyCode(db.Model):
     voided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     # Keyed hash of the dossier number (one-stop-shop API): repeats return the same code.
     dossier_hash: Mapped[str | None] = mapped_column(String(64))
+    # The agency competent to decide the dossier, when it is not the unit that received it
+    # (a service centre receives for the departments): migration 0010.
+    competent_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
 
-    unit: Mapped[Unit] = relationship()
+    unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
+    competent_unit: Mapped[Unit | None] = relationship(foreign_keys=[competent_unit_id])
     procedure: Mapped[Procedure | None] = relationship()
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
     batch: Mapped[CodeBatch | None] = relationship()
@@ -289,11 +297,13 @@ class Response(db.Model):
     # The answers packed one character per item (migration 0005, kept by triggers): what a
     # process reads to load responses quickly. The answers table stays the source.
     answer_codes: Mapped[str | None] = mapped_column(String(250))
+    # The code's competent agency, if it named one (migration 0010): reports cut by either.
+    competent_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", cascade="all, delete-orphan"
     )
-    unit: Mapped[Unit] = relationship()
+    unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
     procedure: Mapped[Procedure | None] = relationship()
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
 

@@ -29,7 +29,7 @@ csrf.exempt(bp)
 bp.register_error_handler(ApiError, handle_api_error)
 bp.register_error_handler(HTTPException, handle_http_error)
 
-FIELDS = ("unit", "procedure", "questionnaire", "dossier", "kind")
+FIELDS = ("unit", "procedure", "questionnaire", "dossier", "kind", "competent_unit")
 MAX_DOSSIER = 100
 
 
@@ -101,6 +101,19 @@ def _unit(body: dict[str, Any], key) -> Unit:
     return unit
 
 
+def _competent(body: dict[str, Any]) -> Unit | None:
+    """The agency competent to decide the dossier, when it is not the receiving unit: any
+    active unit of the catalogue (a centre receives for agencies outside the key's units)."""
+    code = _text(body, "competent_unit")
+    if not code:
+        return None
+    unit = db.session.scalar(select(Unit).filter_by(code=code))
+    if unit is None or not unit.active:
+        raise ApiError(400, f"Không có đơn vị đang hoạt động mã '{code}' để ghi là cơ quan có thẩm quyền giải quyết "
+                            "(unknown or inactive competent unit).", field="competent_unit")
+    return unit
+
+
 def _procedure(body: dict[str, Any]) -> Procedure | None:
     code = _text(body, "procedure")
     if code is None:
@@ -153,6 +166,7 @@ def issue_code():
     body = _json_object()
     unit = _unit(body, key)
     procedure = _procedure(body)
+    competent = _competent(body)
     questionnaire = _text(body, "questionnaire") or "sipas-2023"
     kind = _kind(body)
     dossier = _dossier(body, kind)
@@ -160,7 +174,7 @@ def issue_code():
         existing = _existing_for(unit, dossier)
         try:
             _, [item] = codes.issue(unit=unit, procedure=procedure, questionnaire=questionnaire, kind=kind,
-                                    count=1, actor=actor(key), source="api", dossier=dossier)
+                                    count=1, actor=actor(key), source="api", dossier=dossier, competent=competent)
         except codes.PublicUrlError as exc:
             db.session.rollback()
             raise ApiError(503, str(exc)) from None

@@ -76,13 +76,17 @@ def _describe(kind: str, name: str, table: str = "") -> str:
 
 
 def _where_it_differs(found: str, forms: list[str]) -> str:
-    """The first line (or else the first words) of ``found`` that none of ``forms`` has there."""
+    """Around the first words of ``found`` that none of ``forms`` has there (within the first
+    line that differs, when the two have as many lines)."""
     lines = found.splitlines()
     shaped = [form.splitlines() for form in forms if len(form.splitlines()) == len(lines)]
     for i, line in enumerate(lines if shaped else []):
         if not any(_tokens(line) == _tokens(form[i]) for form in shaped):
-            return f"'{line.strip()[:80]}' thay vì (instead of) '{shaped[0][i].strip()[:80]}'"
-    theirs, ours = _tokens(found), _tokens(forms[0])
+            return _first_difference(_tokens(line), _tokens(shaped[0][i]))
+    return _first_difference(_tokens(found), _tokens(forms[0]))
+
+
+def _first_difference(theirs: tuple[str, ...], ours: tuple[str, ...]) -> str:
     at = next((i for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a != b), min(len(ours), len(theirs)))
 
     def excerpt(tokens: tuple[str, ...]) -> str:

@@ -200,13 +200,16 @@ def read_catalogue_csv(data: bytes, columns: tuple[str, ...], required: set[str]
 
 
 def import_procedures(data: bytes, *, actor: str = "system") -> ImportResult:
-    """Import a CSV of the national catalogue (columns code, name, field; UTF-8 with or
-    without BOM). All or nothing: any error rejects the whole file, with one message a line.
-    Existing codes are updated."""
+    """Import a CSV of the national catalogue (columns code, name, field and, optionally,
+    competent_unit: the code of the agency competent to decide it, recorded on its codes when
+    another unit receives the dossier; blank leaves it as it is). UTF-8 with or without BOM.
+    All or nothing: any error rejects the whole file, with one message a line. Existing codes
+    are updated."""
     errors: list[str] = []
-    rows: dict[str, tuple[str, str | None]] = {}
-    for line, row in read_catalogue_csv(data, ("code", "name", "field"), {"code", "name"}):
-        code, name, field = row["code"], row["name"], row["field"] or None
+    rows: dict[str, tuple[str, str | None, str]] = {}
+    units = {u.code: u for u in db.session.scalars(select(Unit))}
+    for line, row in read_catalogue_csv(data, ("code", "name", "field", "competent_unit"), {"code", "name"}):
+        code, name, field, competent = row["code"], row["name"], row["field"] or None, row["competent_unit"]
         try:
             _check_procedure(code, name)
         except CatalogError as exc:
@@ -215,17 +218,23 @@ def import_procedures(data: bytes, *, actor: str = "system") -> ImportResult:
         if code in rows:
             errors.append(f"dòng {line}: mã '{code}' lặp lại trong tệp (code repeated in the file)")
             continue
-        rows[code] = (name, field and field[:200])
+        if competent and competent not in units:
+            errors.append(f"dòng {line}: cơ quan có thẩm quyền '{competent}' không có trong danh mục đơn vị "
+                          "(unknown competent unit)")
+            continue
+        rows[code] = (name, field and field[:200], competent)
     if errors:
         raise CatalogImportError(errors)
     if not rows:
         raise CatalogImportError(["tệp không có dòng dữ liệu nào (the file has no data rows)"])
     existing = {p.code: p for p in db.session.scalars(select(Procedure).where(Procedure.code.in_(rows)))}
-    for code, (name, field) in rows.items():
-        if code in existing:
-            existing[code].name, existing[code].field = name, field
-        else:
-            db.session.add(Procedure(code=code, name=name, field=field))
+    for code, (name, field, competent) in rows.items():
+        procedure = existing.get(code) or Procedure(code=code)
+        procedure.name, procedure.field = name, field
+        if competent:
+            procedure.competent_unit = units[competent]
+        if code not in existing:
+            db.session.add(procedure)
     audit.record(actor, "procedure.import", None, added=len(rows) - len(existing), updated=len(existing))
     db.session.commit()
     return ImportResult(added=len(rows) - len(existing), updated=len(existing))

@@ -184,8 +184,12 @@ def describe(record: SurveyCode, code: str) -> IssuedCode:
 
 def issue(*, unit: Unit, procedure: Procedure | None, questionnaire: str = "sipas-2023",
           kind: str = CodeKind.SINGLE, count: int = 1, actor: str, source: str = "web",
-          dossier: str | None = None, ttl_days: int | None = None) -> tuple[CodeBatch | None, list[IssuedCode]]:
+          dossier: str | None = None, ttl_days: int | None = None,
+          competent: Unit | None = None) -> tuple[CodeBatch | None, list[IssuedCode]]:
     """Issue ``count`` codes in one batch and one transaction.
+
+    ``competent``: the agency competent to decide the dossiers, when it is not ``unit`` (a
+    service centre receives for the departments); by default the procedure's, if it names one.
 
     With ``dossier`` (API only) a repeat for the same unit and dossier number returns the
     code issued the first time, if it can still be answered; once that code was answered,
@@ -201,6 +205,9 @@ def issue(*, unit: Unit, procedure: Procedure | None, questionnaire: str = "sipa
     if dossier is not None and count != 1:
         raise ValueError("count: a dossier number goes with exactly one code")
     check_public_url()
+    competent = competent or (procedure.competent_unit if procedure is not None else None)
+    if competent is not None and competent.id == unit.id:
+        competent = None  # the receiving unit decides: nothing to record
     version = questionnaire_version(questionnaire)
     ttl = current_app.config["SIPAS_CODE_TTL_DAYS"] if ttl_days is None else ttl_days
     now = utcnow()
@@ -232,12 +239,13 @@ def issue(*, unit: Unit, procedure: Procedure | None, questionnaire: str = "sipa
             code_hash=code_hash(parse(code)), sealed=seal(code), batch=batch, unit=unit,
             procedure=procedure, questionnaire_version=version, kind=str(kind),
             status=CodeStatus.ISSUED.value, issued_at=now, expires_at=expires,
-            dossier_hash=hashed_dossier,
+            dossier_hash=hashed_dossier, competent_unit=competent,
         )
         db.session.add(record)
         made.append((record, code))
     audit.record(actor, "codes.issue", unit.code, count=count, kind=str(kind), source=source,
-                 procedure=procedure.code if procedure else None, questionnaire=version.key)
+                 procedure=procedure.code if procedure else None, questionnaire=version.key,
+                 **({"competent": competent.code} if competent else {}))
     db.session.commit()
     return batch, [describe(record, code) for record, code in made]
 
@@ -291,6 +299,7 @@ class CodeInfo:
     questionnaire_id: str
     questionnaire_number: int
     questionnaire_sha256: str
+    competent_unit_id: int | None
 
     def questionnaire(self) -> Questionnaire:
         """The questionnaire version the code is answered with, as stored in the database."""
@@ -302,7 +311,7 @@ _LOOKUP = (
     select(SurveyCode.id, SurveyCode.kind, SurveyCode.status, SurveyCode.issued_at, SurveyCode.expires_at,
            SurveyCode.unit_id, SurveyCode.procedure_id, SurveyCode.questionnaire_version_id, Unit.name,
            Procedure.name, QuestionnaireVersion.questionnaire_id, QuestionnaireVersion.version,
-           QuestionnaireVersion.sha256)
+           QuestionnaireVersion.sha256, SurveyCode.competent_unit_id)
     .join(Unit, Unit.id == SurveyCode.unit_id)
     .outerjoin(Procedure, Procedure.id == SurveyCode.procedure_id)
     .join(QuestionnaireVersion, QuestionnaireVersion.id == SurveyCode.questionnaire_version_id)

@@ -198,10 +198,11 @@ def store(record: SurveyCode | codes.CodeInfo, q: Questionnaire, submission: Sub
                 raise codes.refusal(record.id, now)
         shared = {"questionnaire_version_id": record.questionnaire_version_id, "unit_id": record.unit_id,
                   "procedure_id": record.procedure_id, "submitted_on": today}
+        competent = {"competent_unit_id": record.competent_unit_id} if record.competent_unit_id else {}
         response_id, case_number = random_id(), None
         channel = Channel.KIOSK.value if kiosk else str(record.kind)
         connection.execute(insert(Response.__table__).values(
-            **shared, id=response_id, channel=channel,
+            **shared, **competent, id=response_id, channel=channel,
             burst=not single and (_burst(record.id) or over_limit),
             same_day=today == local_date(record.issued_at) if single else None,
             **{name: submission.choices.get(name) for name in CHOICE_FIELDS}))

@@ -25,7 +25,7 @@ def test_migrations_create_every_table_from_empty(backend_app):
     with backend_app.app_context():
         tables = set(inspect(db.engine).get_table_names())
         assert tables >= EXPECTED_TABLES
-        assert db.session.scalar(text("SELECT version_num FROM alembic_version")) == "0009"
+        assert db.session.scalar(text("SELECT version_num FROM alembic_version")) == "0010"
 
 
 def test_init_is_idempotent(backend_app):

@@ -467,6 +467,7 @@ STAFF: dict[str, Check] = {
     "sipas restore sipas-2026-11-26.bak --yes": _says("Restored sipas-2026-11-26.bak"),
     "sipas purge-comments --older-than 365 --yes": check_purge,
     "sipas seal": _says("Rewritten in key order: the whole database (VACUUM)."),
+    "sipas dossiers import mot-cua.csv": _says("Đã nhập mot-cua.csv: thêm 3, thay 0"),
 }
 BEFORE: dict[str, Callable[[Context], None]] = {"sipas export responses -o responses.csv": store_answers}
 ANALYSTS: dict[str, Check] = {
@@ -475,6 +476,8 @@ ANALYSTS: dict[str, Check] = {
     "sipas report --example-plan > plan.toml": check_plan_file,
     "sipas report --db --plan plan.toml --period 2026-Q3 -o report.xlsx": check_report_xlsx,
     "sipas sample-size --margin 0.05 --population 2000 --deff 1.5 --response-rate 0.6": check_sample_size,
+    "sipas index766 --period 2026-Q3": _says("Phòng Lãnh sự (LS)", "Tỷ lệ hồ sơ quá hạn (từ hệ thống một cửa): 1,7 %",
+                                             "Mức độ hài lòng: 100 % − (% quá hạn"),
 }
 PROSE: dict[str, Check] = {
     "sipas demo --no-serve": check_demo,
@@ -570,6 +573,8 @@ def test_staff_then_analyst_blocks(shell):
     then the analysts' block on what the staff block exported and stored."""
     (shell.cwd / "catalogue.csv").write_text(CATALOGUE, encoding="utf-8")
     (shell.cwd / "password.txt").write_text("mật khẩu đủ dài cho lan\n", encoding="utf-8")
+    (shell.cwd / "mot-cua.csv").write_text("unit,month,decided,overdue\nLS,2026-07,120,2\nLS,2026-08,110,2\n"
+                                           "LS,2026-09,130,2\n", encoding="utf-8")
     for command in block("Staff"):
         if command in BEFORE:
             BEFORE[command](shell)

@@ -70,7 +70,7 @@ def test_sqlite_disk_order_tells_nothing_after_the_seal(app, tmp_path):
     (before_r, pairs_r), (before_c, pairs_c) = _sqlite_statistics(app, tmp_path, "before", response_order, code_order)
     # The leak is real: the newest rows of a page are the lowest ones.
     # The leak is real: a burned code's row grows and moves below the others of its page.
-    assert before_c > 0.9, before_c
+    assert before_c > 0.7, before_c  # 0.76 since codes carry a competent agency (0.9+ before)
     result = cli_runner(app).invoke(["seal"])
     assert result.exit_code == 0 and "VACUUM" in result.output, result.output
     (after_r, pairs_r), (after_c, pairs_c) = _sqlite_statistics(app, tmp_path, "after", response_order, code_order)
