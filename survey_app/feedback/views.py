@@ -23,8 +23,10 @@ from ..access import require_unit, roles_required, unit_scope
 from ..extensions import csrf, db
 from ..i18n import current_lang
 from ..models import Role, utcnow
+from ..public import views as public_views
 from ..services.codes import app_key
 from ..services.timekeeping import local_date
+from ..web import error_page
 from . import deadlines, service
 from .model import CaseRating, CaseStatus, FeedbackCase
 
@@ -46,6 +48,8 @@ def follow():
         case = service.find(typed)
         if case is not None:
             return redirect(url_for("feedback.case", number=case.number, lang=current_lang()), 303)
+        if not public_views.miss_allowed():  # the same guard as against guessing survey codes
+            return error_page(429, "err_rate")
         return render_template("feedback/follow.html", typed=typed, not_found=True), 404
     return render_template("feedback/follow.html", typed="", not_found=False)
 

@@ -45,14 +45,17 @@ def _client() -> str:
     return request.remote_addr or "unknown"
 
 
+def miss_allowed() -> bool:
+    """Count a lookup of an unknown code (or case) from this client; False past the limit."""
+    return _limits.hit(parse_limit(current_app.config["SIPAS_CODE_LOOKUP_LIMIT"]), "code-miss", _client())
+
+
 def _problem_page(problem: CodeProblem, typed: str = ""):
     status, key = _PROBLEM_PAGES[problem]
     if problem == CodeProblem.ANSWERED:  # the same code also follows the case it opened
         case = cases.by_code(typed) if typed else None
         return error_page(status, key, case=case)
-    if status == 404 and not _limits.hit(
-        parse_limit(current_app.config["SIPAS_CODE_LOOKUP_LIMIT"]), "code-miss", _client()
-    ):
+    if status == 404 and not miss_allowed():
         log.warning("code guessing: too many unknown codes from one client; refusing for a while")
         return error_page(429, "err_rate")
     return error_page(status, key, show_code_box=status == 404, typed=typed)

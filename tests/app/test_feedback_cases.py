@@ -145,3 +145,10 @@ def test_case_numbers_are_normalised():
     assert cases.normal_number("7K3F-9Q2M") == "PA-7K3F-9Q2M"
     assert cases.normal_number("PA-7K3F-9Q2O") is None  # O is not a symbol
     assert cases.normal_number("") is None
+
+
+def test_looking_up_unknown_cases_is_limited_like_guessing_codes(make_app):
+    app = make_app(SIPAS_CODE_LOOKUP_LIMIT="3 per minute")
+    client = app.test_client()
+    statuses = [client.get(f"/pa?q=PA-2222-222{i}").status_code for i in range(2, 7)]
+    assert statuses[:3] == [404, 404, 404] and statuses[3:] == [429, 429]

@@ -61,6 +61,18 @@ class World:
     values: dict[str, object]
 
 
+def _a_case(unit, procedure) -> str:
+    """A complaint opened by an answer to a code of its own: its number."""
+    import questionnaires
+
+    from survey_app.services import responses
+
+    _, [item] = codes.issue(unit=unit, procedure=procedure, count=1, actor="test")
+    q = questionnaires.load("sipas-2023")
+    submission = responses.validate(q, {"HL": "2", "comment": "Chờ lâu.", "case_kind": "complaint"})
+    return responses.store(codes.find(item.code), q, submission).case_number
+
+
 def make_world(app: Flask) -> World:
     with app.app_context():
         section = catalog.unit_by_code(ORG.section)
@@ -73,7 +85,8 @@ def make_world(app: Flask) -> World:
                                               actor="test")
         apikeys.revoke(revoked, actor="test")
         kiosk, _ = kiosk_service.create(unit=section, name="Quầy 1", actor="test")
-        values = {
+        values = {"number": _a_case(section, procedure)}
+        values |= {
             "code_id": issued[0].id, "batch_id": batch.id, "unit_id": section.id, "procedure_id": procedure.id,
             "user_id": db.session.scalar(select(User.id).filter_by(username="staff")),
             "key_id": db.session.scalar(select(ApiKey.id).filter_by(name="sec")),

@@ -29,7 +29,7 @@ from tests.security.hostile import (
 )
 from tests.support import ORG, PASSWORD, csrf_token, store_random_answers
 
-PUBLIC_BLUEPRINTS = ("public", "kiosk", "static")  # the citizen's and the counter tablet's pages
+PUBLIC_BLUEPRINTS = ("public", "kiosk", "feedback", "static")  # the citizen's and the counter tablet's pages
 HOSTILE_QUERY = {
     "page": "-1", "per_page": "100000000", "from": "2024-13-45", "to": "0000-00-00", "period": "<script>x</script>",
     "unit": "' OR 1=1 --", "procedure": "\x00", "q": "%' OR '1'='1", "search": "\u202e" * 50, "format": "xlsx'",
