@@ -406,6 +406,19 @@ class Comment(db.Model):
     procedure: Mapped[Procedure | None] = relationship()
 
 
+class AnswerNonce(db.Model):
+    """A poster answer's one-time value (sent by the form's script with every delivery of the
+    same submission): a second delivery after a lost reply finds it and stores nothing. Keyed
+    hash and date only, no link to the answer; forgotten after two days by the nightly seal
+    (migration 0011)."""
+
+    __tablename__ = "answer_nonces"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    nonce_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_on: Mapped[dt.date] = mapped_column(Date)
+
+
 class AuditEntry(db.Model):
     """Append-only (database triggers refuse UPDATE and DELETE): who did what, when."""
 

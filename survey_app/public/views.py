@@ -8,6 +8,7 @@ QR -> /s/<code> -> this view -> services (codes, responses) -> one commit.
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from limits import parse as parse_limit
@@ -117,6 +118,7 @@ def answer_page(code: str, *, action: str, thanks: str, kiosk: bool = False):
             log.info("honeypot field filled; submission refused")
             return error_page(400, "err_bad_request")
         go, step = values.pop("go", "submit"), _step(values.pop("step", None))
+        nonce = _NONCE.fullmatch(values.pop("nonce", "") or "")
         result = responses.validate(q, values)
         if go in ("next", "back"):  # moving between steps stores nothing
             order = steps.steps(q)
@@ -132,13 +134,17 @@ def answer_page(code: str, *, action: str, thanks: str, kiosk: bool = False):
             if over:
                 log.info("poster answer over the per-client limit: stored flagged")
             try:
-                stored = responses.store(record, q, result, over_limit=over, kiosk=kiosk)
+                stored = responses.store(record, q, result, over_limit=over, kiosk=kiosk,
+                                         nonce=nonce[0] if nonce else None)
             except CodeError as exc:
                 return _problem_page(exc.problem, code[:64])
             return redirect(url_for(thanks, lang=current_lang(), case=stored.case_number), 303)
         errors = result.errors
         step = min(steps.step_of(q, field) for field in errors)  # the first step with a problem
     return _page(record, q, code, values, errors, step, action, kiosk)
+
+
+_NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")  # keep-answers.js: 22 characters of base64url
 
 
 def _step(raw: str | None) -> int:

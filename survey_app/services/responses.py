@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 import time
 from collections import defaultdict, deque
@@ -10,13 +12,25 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import ARRAY, Connection, SmallInteger, String, bindparam, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from questionnaires import Questionnaire
 
 from ..database import seal_wal
 from ..extensions import db
 from ..feedback import service as cases
-from ..models import CHOICE_FIELDS, Answer, Channel, CodeKind, Comment, Response, SurveyCode, random_id, utcnow
+from ..models import (
+    CHOICE_FIELDS,
+    Answer,
+    AnswerNonce,
+    Channel,
+    CodeKind,
+    Comment,
+    Response,
+    SurveyCode,
+    random_id,
+    utcnow,
+)
 from . import codes, unlink
 from .codes import BURN, burn_where
 from .scrub import scrub
@@ -169,11 +183,14 @@ burst_watch = _BurstWatch()
 
 
 def store(record: SurveyCode | codes.CodeInfo, q: Questionnaire, submission: Submission, *,
-          over_limit: bool = False, kiosk: bool = False) -> Stored:
+          over_limit: bool = False, kiosk: bool = False, nonce: str | None = None) -> Stored:
     """Store a response for ``record`` in one transaction; burn a single-use code in it.
 
     ``kiosk``: the answer was given on a counter kiosk (its channel says so; a single-use
-    code's answer otherwise came from a phone).
+    code's answer otherwise came from a phone). ``nonce``: the one-time value the form's
+    script sends with every delivery of one submission; a poster answer whose nonce was seen
+    is refused like a used code (CodeError(ANSWERED)), so a resend after a lost reply stores
+    nothing (a single-use code is burned instead).
 
     A poster's answer is flagged (``burst``) when it came in a burst or ``over_limit`` (past
     the per-client limit). A comment marked as a complaint or request also opens a feedback
@@ -196,6 +213,9 @@ def store(record: SurveyCode | codes.CodeInfo, q: Questionnaire, submission: Sub
             if burned.rowcount != 1:
                 db.session.rollback()
                 raise codes.refusal(record.id, now)
+        if not single and nonce and not _first_delivery(connection, nonce, today):
+            db.session.rollback()
+            raise codes.CodeError(codes.CodeProblem.ANSWERED)
         shared = {"questionnaire_version_id": record.questionnaire_version_id, "unit_id": record.unit_id,
                   "procedure_id": record.procedure_id, "submitted_on": today}
         competent = {"competent_unit_id": record.competent_unit_id} if record.competent_unit_id else {}
@@ -221,6 +241,19 @@ def store(record: SurveyCode | codes.CodeInfo, q: Questionnaire, submission: Sub
     seal_wal()  # SQLite: the commit that pairs the burn with the answer leaves the log at once
     unlink.after_submission()  # PostgreSQL: the transaction stamps, within a bound
     return Stored(response_id, case_number)
+
+
+def _first_delivery(connection: Connection, nonce: str, today) -> bool:
+    """Record ``nonce`` in the transaction; False when a delivery of it was stored before."""
+    hashed = hmac.new(codes.app_key("answer-nonce"), nonce.encode(), hashlib.sha256).hexdigest()
+    if connection.execute(select(AnswerNonce.nonce_hash).where(AnswerNonce.nonce_hash == hashed)).first():
+        return False
+    try:
+        with connection.begin_nested():  # two deliveries at once: the key refuses the second
+            connection.execute(insert(AnswerNonce.__table__).values(nonce_hash=hashed, seen_on=today))
+    except IntegrityError:
+        return False
+    return True
 
 
 def _insert_answers(connection: Connection, response_id: str, answers: dict[str, int]) -> None:

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask, current_app
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 
 from ..database import seal_wal
 from ..extensions import db
-from ..models import AuditEntry
+from ..models import AnswerNonce, AuditEntry
 from . import audit, cell_store
 from .background import repeat
 from .timekeeping import today, zone
@@ -71,7 +71,10 @@ def rewrite_in_key_order() -> SealResult:
 
 def seal(actor: str) -> tuple[SealResult, AuditEntry]:
     """The night's work: the cell tallies brought up to yesterday (local), then every table
-    rewritten in key order, and an audit entry saying so (not committed)."""
+    rewritten in key order, and an audit entry saying so (not committed). Poster answers'
+    one-time values older than two days are forgotten first (a resend comes within minutes)."""
+    db.session.execute(delete(AnswerNonce).where(AnswerNonce.seen_on < today() - dt.timedelta(days=2)))
+    db.session.commit()
     refreshed = cell_store.refresh_all(db.engine, today() - dt.timedelta(days=1))
     result = rewrite_in_key_order()
     rebuilt = sum(len(r.halves) for r in refreshed)

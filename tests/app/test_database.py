@@ -17,7 +17,7 @@ EXPECTED_TABLES = {
     "units", "procedures", "questionnaire_versions", "survey_codes", "code_batches", "responses",
     "answers", "comments", "users", "api_keys", "audit_log", "alembic_version", "staff_sessions", "answer_counts",
     "answer_positions", "tally_seals", "cell_tallies", "kiosks", "unit_successions",
-    "feedback_cases", "dossier_tallies",
+    "feedback_cases", "dossier_tallies", "answer_nonces",
 }
 
 
@@ -25,7 +25,7 @@ def test_migrations_create_every_table_from_empty(backend_app):
     with backend_app.app_context():
         tables = set(inspect(db.engine).get_table_names())
         assert tables >= EXPECTED_TABLES
-        assert db.session.scalar(text("SELECT version_num FROM alembic_version")) == "0010"
+        assert db.session.scalar(text("SELECT version_num FROM alembic_version")) == "0011"
 
 
 def test_init_is_idempotent(backend_app):

@@ -152,3 +152,28 @@ def test_looking_up_unknown_cases_is_limited_like_guessing_codes(make_app):
     client = app.test_client()
     statuses = [client.get(f"/pa?q=PA-2222-222{i}").status_code for i in range(2, 7)]
     assert statuses[:3] == [404, 404, 404] and statuses[3:] == [429, 429]
+
+
+def test_a_poster_answer_delivered_twice_is_stored_once(app, client, runner):
+    """A resend after a lost reply (keep-answers.js sends the same body, nonce and all) shows
+    "đã nhận" and stores nothing; another person's answer on the same poster is stored."""
+    import datetime as dt
+
+    from survey_app.models import AnswerNonce
+
+    code = issue_codes(app, kind="counter")[0]
+    page = client.get(f"/s/{code}").get_data(as_text=True)
+    body = {**full_answers(), "csrf_token": csrf_token(page), "nonce": "Zm9vYmFyYmF6cXV4MTIzNA"}
+    assert client.post(f"/s/{code}", data=body).status_code == 303
+    again = client.post(f"/s/{code}", data=body)
+    assert again.status_code == 409 and "Đã nhận đánh giá" in again.get_data(as_text=True)
+    assert client.post(f"/s/{code}", data={**body, "nonce": "YW5vdGhlcnBlcnNvbjEyMzQ"}).status_code == 303
+    assert client.post(f"/s/{code}", data={**body, "nonce": "short"}).status_code == 303  # ignored: no script
+    with app.app_context():
+        assert db.session.query(Response).count() == 3
+        assert db.session.query(AnswerNonce).count() == 2
+        db.session.execute(db.update(AnswerNonce).values(seen_on=dt.date.today() - dt.timedelta(days=3)))
+        db.session.commit()
+    assert runner.invoke(["seal"]).exit_code == 0
+    with app.app_context():
+        assert db.session.query(AnswerNonce).count() == 0  # forgotten by the night's seal

@@ -25,8 +25,8 @@ def stored(app) -> tuple[int, dict[str, int]]:
         return count, dict(db.session.execute(select(Answer.item, Answer.value)).all())
 
 
-def to_the_last_step(app, live_server, phone) -> str:
-    [code] = issue_codes(app)
+def to_the_last_step(app, live_server, phone, kind: str = "single") -> str:
+    [code] = issue_codes(app, kind=kind)
     phone.goto(f"{live_server}/s/{code}")
     answer_in_steps(phone, TAPS, comment="Nhanh gọn", send=False)
     return code
@@ -63,10 +63,12 @@ def test_the_answers_survive_a_failed_request_and_a_reload(app, live_server, pho
     assert phone.evaluate("Object.keys(sessionStorage).length") == 0  # nothing kept once it was received
 
 
-def test_a_second_delivery_says_received_and_stores_nothing(app, live_server, phone):
+@pytest.mark.parametrize("kind", ["single", "counter"])
+def test_a_second_delivery_says_received_and_stores_nothing(app, live_server, phone, kind):
     """The answer reached the server but its reply was lost: sending again is refused with
-    "đã nhận", once, and the response is stored once."""
-    to_the_last_step(app, live_server, phone)
+    "đã nhận", once, and the response is stored once: a single-use code by its single use, a
+    poster (many answers) by the one-time value the script sends with every delivery."""
+    to_the_last_step(app, live_server, phone, kind)
 
     def lose_the_reply(route):
         if route.request.method == "POST":

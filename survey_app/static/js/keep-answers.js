@@ -9,8 +9,10 @@
    answer (an error summary, "đã nhận") is posted again as an ordinary form, so the browser
    shows the server's page. A code takes one answer and a second delivery of a stored
    submission is refused with "đã nhận" (409), storing nothing: sending again is always safe.
-   A step (next, back) goes as an ordinary form unless the browser knows it is offline; then
-   it waits the same way. */
+   A poster takes many answers, so the final submission carries a one-time value ("nonce"),
+   the same in every delivery of it: the server stores the first and refuses the others with
+   "đã nhận". A step (next, back) goes as an ordinary form unless the browser knows it is
+   offline; then it waits the same way. */
 (function () {
   "use strict";
   var form = document.querySelector("form[data-keep]");
@@ -30,6 +32,15 @@
   }
   function drop() {
     try { sessionStorage.removeItem(key); } catch (e) { /* nothing kept */ }
+  }
+
+  function nonce() {
+    /* 16 random bytes as base64url (22 characters); none without a secure random source. */
+    if (!window.crypto || !window.crypto.getRandomValues) { return null; }
+    var bytes = window.crypto.getRandomValues(new Uint8Array(16));
+    var text = "";
+    for (var i = 0; i < bytes.length; i++) { text += String.fromCharCode(bytes[i]); }
+    return window.btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   }
 
   function postAsForm(body) {
@@ -88,9 +99,11 @@
     var data = new FormData(form);
     var button = event.submitter;
     if (button && button.name) { data.append(button.name, button.value); }
-    var body = new URLSearchParams(data).toString();
     var final = data.get("go") === "submit" || !data.get("go");
     if (!final && navigator.onLine) { return; }  // a step, online: the ordinary form post
+    var once = final ? nonce() : null;
+    if (once) { data.append("nonce", once); }
+    var body = new URLSearchParams(data).toString();
     event.preventDefault();
     keep(body);
     if (final) { send(); } else { waiting(); }
