@@ -64,7 +64,6 @@ class World:
 def _a_case(unit, procedure) -> str:
     """A complaint opened by an answer to a code of its own: its number."""
     import questionnaires
-
     from survey_app.services import responses
 
     _, [item] = codes.issue(unit=unit, procedure=procedure, count=1, actor="test")
