@@ -81,6 +81,7 @@ TEXTS: dict[str, tuple[str, str]] = {
                     "Are you satisfied with how this was handled?"),
     "rating_satisfied": ("Hài lòng", "Satisfied"),
     "rating_dissatisfied": ("Không hài lòng", "Dissatisfied"),
+    "case_purged": ("(đã xóa khi hết thời hạn lưu trữ)", "(deleted when its retention period ended)"),
     "rate_choose": ("Vui lòng chọn Hài lòng hoặc Không hài lòng.", "Please choose Satisfied or Dissatisfied."),
     "rate_not_closed": ("Chỉ đánh giá được sau khi cơ quan trả lời.", "You can rate it once the agency has answered."),
     "rate_twice": ("Việc xử lý này đã được đánh giá rồi.", "The handling has already been rated."),

@@ -150,7 +150,9 @@ def purge_comments_command(days: int, dry_run: bool, yes: bool) -> None:
             raise fail("Không xóa bình luận nào. Chạy lại và trả lời 'y', hoặc thêm --yes khi chạy theo lịch (cron) "
                        "(nothing was deleted; answer 'y', or add --yes when it runs unattended).")
     result = backups.purge_comments(days, actor="cli", today=day)
-    click.echo(f"Deleted {result.count} comment(s) submitted before {result.cutoff.isoformat()}.")
+    click.echo(f"Deleted {result.count} comment(s) submitted before {result.cutoff.isoformat()}."
+               + (f" Cleared the words of {result.cases} complaint(s) or request(s) answered before then "
+                  "(dates, status and ratings stay)." if result.cases else ""))
 
 
 COMMANDS: list[click.Command] = [backup_command, restore_command, purge_comments_command]

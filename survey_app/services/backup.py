@@ -26,11 +26,12 @@ from typing import Any
 
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import make_url
 
 from ..database import seal_wal
 from ..extensions import db
+from ..feedback.model import FeedbackCase
 from ..models import Comment, utcnow
 from . import audit
 from .backup_schema import check_pg_schema, check_sqlite_schema
@@ -79,6 +80,7 @@ class PurgeResult:
     cutoff: dt.date
     count: int
     dry_run: bool
+    cases: int = 0  # answered complaints and requests whose words were cleared
 
 
 def backend_of(url: str) -> str:
@@ -357,20 +359,27 @@ def restore(url: str, backup_file: Path) -> RestoreResult:
 def purge_comments(older_than_days: int, *, actor: str, dry_run: bool = False,
                    today: dt.date | None = None) -> PurgeResult:
     """Delete comments submitted more than ``older_than_days`` days before today (local
-    calendar). Responses and answers are not touched: the numbers stay. Audited unless
-    ``dry_run``, which only counts."""
+    calendar), and clear the words (the citizen's text, the agency's answer) of complaints and
+    requests answered before then: their dates, status and rating stay for the 766 items.
+    Responses and answers are not touched: the numbers stay. Audited unless ``dry_run``,
+    which only counts."""
     if older_than_days < 0:
         raise ValueError(f"older_than_days: must be 0 or more, got {older_than_days}")
     cutoff = (today or local_date(utcnow())) - dt.timedelta(days=older_than_days)
     old = Comment.submitted_on < cutoff
+    old_cases = (FeedbackCase.status == "closed", FeedbackCase.closed_on < cutoff, FeedbackCase.text != "")
     if dry_run:
         count = db.session.scalar(select(func.count()).select_from(Comment).where(old)) or 0
-        return PurgeResult(cutoff=cutoff, count=count, dry_run=True)
+        cases = db.session.scalar(select(func.count()).select_from(FeedbackCase).where(*old_cases)) or 0
+        return PurgeResult(cutoff=cutoff, count=count, dry_run=True, cases=cases)
     result = db.session.execute(delete(Comment).where(old).execution_options(synchronize_session=False))
     count = getattr(result, "rowcount", 0) or 0  # a CursorResult for a DELETE
+    cleared = db.session.execute(update(FeedbackCase).where(*old_cases).values(text="", outcome="")
+                                 .execution_options(synchronize_session=False))
+    cases = getattr(cleared, "rowcount", 0) or 0
     audit.record(actor, "comments.purge", None, older_than_days=older_than_days, before=cutoff.isoformat(),
-                 deleted=count)
+                 deleted=count, **({"cases_cleared": cases} if cases else {}))
     db.session.commit()
     # SQLite: secure_delete zeroed the rows in their pages; the log still holds old copies.
     seal_wal()
-    return PurgeResult(cutoff=cutoff, count=count, dry_run=False)
+    return PurgeResult(cutoff=cutoff, count=count, dry_run=False, cases=cases)

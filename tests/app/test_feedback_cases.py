@@ -177,3 +177,27 @@ def test_a_poster_answer_delivered_twice_is_stored_once(app, client, runner):
     assert runner.invoke(["seal"]).exit_code == 0
     with app.app_context():
         assert db.session.query(AnswerNonce).count() == 0  # forgotten by the night's seal
+
+
+def test_purging_old_comments_clears_the_words_of_old_answered_cases(app, client, runner):
+    import datetime as dt
+
+    for kind in ("complaint", "request"):
+        _submit(client, issue_codes(app)[0], comment="Chờ lâu.", case_kind=kind)
+    with app.app_context():
+        old, recent = db.session.scalars(db.select(FeedbackCase)).all()
+        for case, days in ((old, 400), (recent, 10)):
+            case.status, case.outcome = "closed", "Đã xử lý."
+            case.closed_on = case.received_on = dt.date.today() - dt.timedelta(days=days)
+            case.rating = "satisfied"
+        db.session.commit()
+        number = old.number
+    dry = runner.invoke(["purge-comments", "--older-than", "365", "--dry-run"])
+    assert dry.exit_code == 0
+    done = runner.invoke(["purge-comments", "--older-than", "365", "--yes"])
+    assert "Cleared the words of 1 complaint(s)" in done.output
+    with app.app_context():
+        cleared = {c.number: (c.text, c.outcome, c.rating) for c in db.session.scalars(db.select(FeedbackCase))}
+    assert cleared[number] == ("", "", "satisfied")
+    assert sorted(v[0] for v in cleared.values()) == ["", "Chờ lâu."]
+    assert "đã xóa khi hết thời hạn lưu trữ" in client.get(f"/pa/{number}").get_data(as_text=True)
