@@ -280,7 +280,7 @@ CREATE TABLE questionnaire_versions (id INTEGER PRIMARY KEY, questionnaire_id TE
 CREATE TABLE responses (id TEXT PRIMARY KEY, questionnaire_version_id INTEGER, unit_id INTEGER,
     procedure_id INTEGER, channel TEXT, submitted_on DATE, same_day BOOLEAN, burst BOOLEAN,
     respondent_type TEXT, feedback_given TEXT, gender TEXT, age_group TEXT, ethnicity TEXT,
-    education TEXT, occupation TEXT, residence TEXT);
+    education TEXT, occupation TEXT, residence TEXT, competent_unit_id INTEGER);
 CREATE TABLE answers (response_id TEXT, item TEXT, value SMALLINT,
                       PRIMARY KEY (response_id, item));
 CREATE TABLE code_batches (id INTEGER PRIMARY KEY, unit_id INTEGER, kind TEXT, count INTEGER, source TEXT);

@@ -25,8 +25,8 @@ CSV = (
 
 
 def _check(df: pd.DataFrame) -> None:
-    # An export from before the `flagged` column: read as it is, the flag absent.
-    assert list(df.columns[:16]) == [c for c in EXPORT_COLUMNS if c != "flagged"]
+    # An export from before the `flagged` and `competent_unit` columns: read as it is, both absent.
+    assert list(df.columns[:16]) == [c for c in EXPORT_COLUMNS if c not in ("flagged", "competent_unit")]
     assert df["unit"].tolist() == ["01", "VP"]  # codes stay text
     assert df["procedure"].iloc[0] == "P1" and pd.isna(df["procedure"].iloc[1])
     assert df["TC1"].tolist() == [5, 2]
@@ -76,7 +76,7 @@ CREATE TABLE questionnaire_versions (id INTEGER PRIMARY KEY, questionnaire_id TE
 CREATE TABLE responses (id TEXT PRIMARY KEY, questionnaire_version_id INTEGER, unit_id INTEGER,
   procedure_id INTEGER, channel TEXT, submitted_on DATE, same_day BOOLEAN, burst BOOLEAN,
   respondent_type TEXT, feedback_given TEXT, gender TEXT, age_group TEXT, ethnicity TEXT,
-  education TEXT, occupation TEXT, residence TEXT);
+  education TEXT, occupation TEXT, residence TEXT, competent_unit_id INTEGER);
 CREATE TABLE answers (response_id TEXT REFERENCES responses(id), item TEXT, value SMALLINT,
   PRIMARY KEY (response_id, item));
 CREATE TABLE code_batches (id INTEGER PRIMARY KEY, unit_id INTEGER, kind TEXT, count INTEGER, source TEXT);

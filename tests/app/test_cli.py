@@ -126,10 +126,11 @@ def test_export_responses_csv_has_bom_and_contract_columns(app, runner):
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert len(rows) == 1
     header = list(rows[0])
-    assert header[:17] == ["response_id", "questionnaire", "questionnaire_version", "unit", "procedure",
+    assert header[:18] == ["response_id", "questionnaire", "questionnaire_version", "unit", "procedure",
                            "channel", "submitted_on", "same_day", "flagged", "respondent_type", "feedback_given",
-                           "gender", "age_group", "ethnicity", "education", "occupation", "residence"]
-    assert header[17:21] == ["TC1", "TC2", "TC3", "TC4"] and header[-1] == "MD9"
+                           "gender", "age_group", "ethnicity", "education", "occupation", "residence",
+                           "competent_unit"]
+    assert header[18:22] == ["TC1", "TC2", "TC3", "TC4"] and header[-1] == "MD9"
     assert rows[0]["TC2"] == "" and rows[0]["TC1"] == "4" and rows[0]["unit"] == ORG.section
     assert rows[0]["flagged"] == "0"
 
