@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 import questionnaires
 
@@ -262,7 +263,8 @@ def batches():
     if current_user.role not in (Role.STAFF, Role.ADMIN):
         abort(403)
     form = BatchForm()
-    _target_choices(form)
+    if request.method == "POST":  # the form is shown only after a POST's error: no choices for a GET
+        _target_choices(form)
     if request.method == "POST" and form.validate_on_submit():
         unit, procedure = _resolve(form)
         batch, _ = codes.issue(unit=unit, procedure=procedure, questionnaire=form.questionnaire.data,
@@ -288,6 +290,8 @@ def _batch_rows(limit: int = 200):
         .group_by(CodeBatch.id)
         .order_by(CodeBatch.id.desc())
         .limit(limit)
+        # Each row shows its unit and procedure: two IN queries, not two lazy loads a row.
+        .options(selectinload(CodeBatch.unit), selectinload(CodeBatch.procedure))
     )
     if scope is not None:
         query = query.where(CodeBatch.unit_id.in_(scope))

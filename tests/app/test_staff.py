@@ -191,6 +191,38 @@ def test_batch_of_codes_opens_its_label_sheet(app, client, auth):
         assert db.session.scalar(select(func.count()).select_from(AuditEntry).filter_by(action="codes.reprint")) == 1
 
 
+def test_the_batch_list_reads_its_units_and_procedures_at_once(app, client, auth):
+    """The list's SQL statements do not grow with its rows (a province's admin sees 200 batches
+    of as many units: they were two lazy loads a row), and a GET builds no unit choices."""
+    from sqlalchemy import event
+
+    from survey_app.services import catalog
+
+    with app.app_context():
+        for i in range(6):
+            catalog.add_unit(f"X{i}", f"Xã {i}", parent=ORG.department)
+            catalog.add_procedure(f"9.00000{i}", f"Thủ tục {i}", field="Thử")
+    auth.login("admin")
+    statements = []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    def count(path: str) -> int:
+        statements.clear()
+        page = client.get(path)
+        assert page.status_code == 200
+        return len(statements)
+
+    issue_codes(app, unit="X0", procedure="9.000000")
+    one = count("/staff/batches")
+    for i in range(1, 6):
+        issue_codes(app, unit=f"X{i}", procedure=f"9.00000{i}")
+    listing = client.get("/staff/batches").get_data(as_text=True)
+    assert all(f"<td>X{i}</td><td>9.00000{i}</td>" in listing for i in range(6))
+    assert count("/staff/batches") == one
+    assert not any("FROM units" in sql and "JOIN" not in sql and "IN (" not in sql for sql in statements)
+
+
 def test_a_poster_is_one_click_and_one_code_everywhere(app, client, auth, runner):
     """The home page's second button prints a poster (its A4 PDF) for the remembered target;
     the command line and the service keep the same rule: one poster, one code."""
