@@ -168,16 +168,10 @@ def home():
     _target_choices(form)
     _remembered(form)
     url_problem = configured_public_url_problem(current_app.config)
+    # The batch form's count only: its unit, procedure and questionnaire are the slip form's.
     return render_template("staff/home.html", form=form, void_form=VoidCodeForm(),
-                           batch_form=_batch_form_defaults(), url_problem=url_problem,
+                           batch_form=BatchForm(formdata=None), url_problem=url_problem,
                            kiosks=kiosk_service.of_units(unit_scope(current_user)))
-
-
-def _batch_form_defaults() -> BatchForm:
-    form = BatchForm(formdata=None)
-    _target_choices(form)
-    _remembered(form)
-    return form
 
 
 def _one_code(kind: CodeKind, button: str, **options):

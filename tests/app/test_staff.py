@@ -191,6 +191,20 @@ def test_batch_of_codes_opens_its_label_sheet(app, client, auth):
         assert db.session.scalar(select(func.count()).select_from(AuditEntry).filter_by(action="codes.reprint")) == 1
 
 
+def test_the_home_page_lists_units_and_procedures_once_for_both_forms(app, client, auth):
+    """A province's thousands of units and procedures are on the page once: the batch (its
+    count and button) posts the slip form's target to /staff/batches."""
+    auth.login("staff")
+    home = client.get("/staff/").get_data(as_text=True)
+    assert home.count(f'<option value="{ORG.procedure}"') == 1 and home.count(f'<option value="{ORG.section}"') == 1
+    assert re.search(r'<input[^>]*form="slip-form"[^>]*name="count"', home)
+    assert re.search(r'<button[^>]*form="slip-form"[^>]*formaction="/staff/batches"[^>]*id="issue-batch"', home)
+    response = client.post("/staff/batches", data={**slip_form(count="4"), "csrf_token": csrf_token(home)})
+    assert response.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SurveyCode)) == 4
+
+
 def test_the_batch_list_reads_its_units_and_procedures_at_once(app, client, auth):
     """The list's SQL statements do not grow with its rows (a province's admin sees 200 batches
     of as many units: they were two lazy loads a row), and a GET builds no unit choices."""
@@ -376,7 +390,7 @@ def test_the_units_usual_procedures_come_first(app, client, auth):
     mine = page.index(f'<option selected value="{ORG.procedure}">')
     assert usual < mine < everything
     assert page.index('value="2.000099"') > everything  # the other unit's habit: with the others
-    assert page.count(f'value="{ORG.procedure}"') == 2  # once in each of the page's two forms
+    assert page.count(f'value="{ORG.procedure}"') == 1  # once: the batch uses the slip form's list
 
 
 @pytest.mark.parametrize(("questionnaire", "minutes"), [("sipas-2023@1", 4), ("tt01-counter@1", 1)])
