@@ -214,7 +214,7 @@ def funnel_chart(*, fun: Any, lang: str, title: str, names: Mapping[str, str] | 
             if shown:
                 ax.plot([p.n for p in shown], [p.index for p in shown], "o", ls="none", ms=7,
                         color=OKABE_ITO["black"], mfc="white" if hollow else OKABE_ITO["orange"])
-        named = _funnel_named(fun.points)
+        named = funnel_named(fun.points)
         texts = [ax.text(p.n, p.index, wrap(names.get(p.label, p.label), 24), fontsize=FONT_CODES) for p in named]
         ax.set_xlim(0, max(max(curve["n"], default=1.0), max((p.n for p in fun.points), default=1.0)) * 1.05)
         seen = [p.index for p in fun.points] + [fun.centre]
@@ -238,8 +238,9 @@ def funnel_chart(*, fun: Any, lang: str, title: str, names: Mapping[str, str] | 
         return to_svg(fig, title, lines)
 
 
-def _funnel_named(points: Sequence[Any]) -> list[Any]:
-    """The points named on a funnel plot: all of a few; of many, those outside the limits
+def funnel_named(points: Sequence[Any]) -> list[Any]:
+    """The points named on a funnel plot (the units that matter at a province's size): all of
+    a few; of many, those outside the limits
     (99.8 % before 95 %, then the farthest from their limit in widths of the 95 % band) and
     the highest and the lowest index (the larger n first among equals), at most
     ``_FUNNEL_MOST_NAMED``, in the order of the points."""
