@@ -301,7 +301,7 @@ def units(v: View) -> dict[str, Any]:
         # comparisons (every pair of a province's 800 units was 318,000 of them, 16-19 s).
         rankings = derived(v, "units-ranking", lambda: compare.rank_units(result))
         ranking = rankings[0] if rankings else None
-    names = {u.code: u.name for u in db.session.scalars(select(Unit))}
+    names = dict(db.session.execute(select(Unit.code, Unit.name)).all())  # rows, no ORM object a unit
     return {"result": result, "ranking": ranking, "names": names, "merged": successions.merged_into()}
 
 

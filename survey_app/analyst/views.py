@@ -83,7 +83,8 @@ def vndate(value) -> str:
 def _page(template: str, v: D.View, *, http_status: int | None = None, **context):
     """The page, 400 when the query string had a filter it had to drop (the page says which)."""
     units = catalog.units_in_order()
-    procedures = db.session.scalars(select(Procedure).order_by(Procedure.code)).all()
+    # Code and name only (rows, not ORM objects): the filter bar lists a province's 2,000.
+    procedures = db.session.execute(select(Procedure.code, Procedure.name).order_by(Procedure.code)).all()
     return render_template(
         f"analyst/{template}", v=v, f=v.filters, q=v.questionnaire, units=units, procedures=procedures,
         periods=F.PERIODS, channels=F.CHANNELS, flagged=F.FLAGGED, questionnaire_ids=F.questionnaire_ids(),

@@ -111,8 +111,8 @@ def _target_choices(form: CodeTargetForm) -> None:
     scope = unit_scope(current_user)
     units = [(u, d) for u, d in catalog.units_in_order() if u.active and (scope is None or u.id in scope)]
     form.unit.choices = [(u.code, "\u2003" * d + f"{u.name} ({u.code})") for u, d in units]
-    procedures = [(p.code, f"{p.code} — {p.name}")
-                  for p in db.session.scalars(select(Procedure).where(Procedure.active).order_by(Procedure.code))]
+    procedures = [(code, f"{code} — {name}") for code, name in db.session.execute(
+        select(Procedure.code, Procedure.name).where(Procedure.active).order_by(Procedure.code))]
     usual = _usual_procedures(scope)
     blank = [("", "— Không chọn —")]
     if usual:  # the unit's own procedures first: the catalogue holds a province's thousands
