@@ -14,6 +14,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from . import config as configuration
     from . import params
     from .blas import limit_blas_threads
+    from .collector import tune_collector
     from .database import configure_sqlite, ping_idle_connections, prepare_sqlite_file
     from .extensions import csrf, db, login_manager
     from .logs import private
@@ -41,6 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app, add_context_processor=False)
     register(app)
     limit_blas_threads()
+    tune_collector()
     from .cli import register_cli
 
     register_cli(app)

@@ -28,7 +28,11 @@ from .figure import (
 _SERIES = [(OKABE_ITO["blue"], "o"), (OKABE_ITO["orange"], "s")]
 _ROW_CHARS = 44  # a row's label wraps here: about a third of the chart's width
 FONT_CODES = 9.5  # point labels (codes, short names) beside a marker
-_FUNNEL_NAMED = 12  # up to this many units every point is named; beyond, only those outside the limits
+_FUNNEL_NAMED = 12  # up to this many units every point is named
+# Beyond, at most this many: those outside the limits, farthest first, and the highest and the
+# lowest. Placing 800 labels apart took adjustText 15-25 s, and nobody reads 800 names on a chart.
+_FUNNEL_MOST_NAMED = 30
+_SIGNAL_ORDER = {"above 99.8": 0, "below 99.8": 0, "above 95": 1, "below 95": 1}
 
 
 def _rows(names: Sequence[str]) -> list[str]:
@@ -61,11 +65,14 @@ def units_chart(
         offsets = [-0.3, 0.3] if len(series) > 1 else [0.0]
         for k, (name, estimates) in enumerate(series):
             colour, marker = _SERIES[k % 2]
-            for i, e in enumerate(estimates):
-                if e is None or e.value is None:
-                    continue
-                ax.errorbar([e.value], [ys[i] + offsets[k % len(offsets)]], xerr=ci_err([e.value], [e.ci]),
-                            fmt=marker, color=colour, mfc="white" if e.flag else colour, ms=7, capsize=3, lw=1.3)
+            for hollow in (False, True):  # one errorbar call each: one a row took 5 s at 800 rows
+                shown = [(ys[i], e) for i, e in enumerate(estimates)
+                         if e is not None and e.value is not None and bool(e.flag) == hollow]
+                if shown:
+                    values = [e.value for _, e in shown]
+                    ax.errorbar(values, [y + offsets[k % len(offsets)] for y, _ in shown],
+                                xerr=ci_err(values, [e.ci for _, e in shown]), fmt=marker, color=colour,
+                                mfc="white" if hollow else colour, ms=7, capsize=3, lw=1.3)
             ax.plot([], [], marker, color=colour, label=name)
         for k, (name, value) in enumerate(targets):
             ax.axvline(value, color=OKABE_ITO["black"], ls=["--", ":"][k % 2], lw=1,
@@ -202,12 +209,13 @@ def funnel_chart(*, fun: Any, lang: str, title: str, names: Mapping[str, str] | 
             ax.plot(curve["n"], curve[low], color=colour, ls=style, lw=1.2, label=label(key, lang))
             ax.plot(curve["n"], curve[high], color=colour, ls=style, lw=1.2)
         ax.axhline(fun.centre, color=OKABE_ITO["black"], lw=1, label=label("funnel_centre", lang))
-        texts = []
-        for p in fun.points:
-            ax.plot(p.n, p.index, "o", ms=7, color=OKABE_ITO["black"],
-                    mfc="white" if p.flag else OKABE_ITO["orange"])
-            if len(fun.points) <= _FUNNEL_NAMED or p.signal:
-                texts.append(ax.text(p.n, p.index, wrap(names.get(p.label, p.label), 24), fontsize=FONT_CODES))
+        for hollow in (False, True):  # one line of markers each: 800 plot calls took seconds to draw
+            shown = [p for p in fun.points if bool(p.flag) == hollow]
+            if shown:
+                ax.plot([p.n for p in shown], [p.index for p in shown], "o", ls="none", ms=7,
+                        color=OKABE_ITO["black"], mfc="white" if hollow else OKABE_ITO["orange"])
+        named = funnel_named(fun.points)
+        texts = [ax.text(p.n, p.index, wrap(names.get(p.label, p.label), 24), fontsize=FONT_CODES) for p in named]
         ax.set_xlim(0, max(max(curve["n"], default=1.0), max((p.n for p in fun.points), default=1.0)) * 1.05)
         seen = [p.index for p in fun.points] + [fun.centre]
         low = min(seen + [min(curve["low998"], default=fun.centre)])
@@ -216,11 +224,39 @@ def funnel_chart(*, fun: Any, lang: str, title: str, names: Mapping[str, str] | 
         ax.set_xlabel(label("responses", lang) + " (n)")
         pct_axis(ax, lang, axis="y")
         legend_above(ax)
-        _apart(ax, texts, [p.n for p in fun.points], [p.index for p in fun.points])
+        # Labels keep off the named points' markers (all of a few): adjustText compares every
+        # label with every marker to avoid, 8 s a chart with 800 markers.
+        _apart(ax, texts, [p.n for p in named], [p.index for p in named])
         lines = [f"{label('funnel_centre', lang)}: {format_percent(fun.centre, lang=lang)}."]
+        if len(named) < len(fun.points):
+            outside = sum(1 for p in fun.points if p.signal)
+            lines.append(label("funnel_named", lang, named=len(named), units=len(fun.points), outside=outside,
+                               most=_FUNNEL_MOST_NAMED)
+                         + " " + "; ".join(names.get(p.label, p.label) for p in named) + ".")
         lines += [f"{names.get(p.label, p.label)}: {format_percent(p.index, lang=lang)}, n = {int(p.n)}, "
                   f"{label('signal_' + (p.signal or 'none'), lang)}." for p in fun.points]
         return to_svg(fig, title, lines)
+
+
+def funnel_named(points: Sequence[Any]) -> list[Any]:
+    """The points named on a funnel plot (the units that matter at a province's size): all of
+    a few; of many, those outside the limits
+    (99.8 % before 95 %, then the farthest from their limit in widths of the 95 % band) and
+    the highest and the lowest index (the larger n first among equals), at most
+    ``_FUNNEL_MOST_NAMED``, in the order of the points."""
+    if len(points) <= _FUNNEL_NAMED:
+        return list(points)
+
+    def beyond(p: Any) -> float:
+        low, high = p.limits95
+        return max(p.index - high, low - p.index) / max(high - low, 1e-9)
+
+    outside = sorted((p for p in points if p.signal), key=lambda p: (_SIGNAL_ORDER.get(p.signal, 2), -beyond(p)))
+    highest = max(points, key=lambda p: (p.index, p.n))
+    lowest = min(points, key=lambda p: (p.index, -p.n))
+    ends = [p for p in (highest, lowest) if p not in outside[:_FUNNEL_MOST_NAMED - 2]]
+    chosen = {id(p) for p in outside[:_FUNNEL_MOST_NAMED - len(ends)] + ends}
+    return [p for p in points if id(p) in chosen]
 
 
 def change_chart(*, names: Sequence[str], differences: Sequence[Any], lang: str, title: str) -> str:

@@ -17,7 +17,7 @@ rest of the package.
 
 Modules: ``differences`` (two estimates), ``multiplicity``, ``shrinkage``, ``funnel``,
 ``sets`` (comparisons as results, two groups compared), ``previous`` (periods) and
-``units`` (units pairwise or against the rest, rankings).
+``units`` (units pairwise or against the rest; rankings alone: ``rank_units``).
 
 >>> d = diff_proportions(x1=37, n1=50, x2=30, n2=50)
 >>> round(d.estimate, 4), [round(v, 4) for v in d.ci], round(d.p_value, 4)
@@ -36,7 +36,7 @@ from .multiplicity import ADJUST_METHODS, adjust_pvalues
 from .previous import compare_periods
 from .sets import LEVELS, Comparison, ComparisonSet, Ranking, compare_estimates, compare_groups, comparisons_json
 from .shrinkage import BetaBinomialFit, Shrinkage, ShrunkEstimate, fit_beta_binomial, shrink
-from .units import compare_units
+from .units import compare_units, rank_units
 
 __all__ = [
     "ADJUST_METHODS",
@@ -61,6 +61,7 @@ __all__ = [
     "fit_beta_binomial",
     "funnel",
     "funnel_limits",
+    "rank_units",
     "shrink",
     "two_proportion_ztest",
     "wilson_interval",

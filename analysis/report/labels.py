@@ -94,6 +94,9 @@ LABELS: dict[str, dict[str, str]] = {
         "chart_funnel": "Biểu đồ phễu: hài lòng chung theo cỡ mẫu",
         "chart_change": "Thay đổi chỉ số hài lòng chung so với kỳ gốc (điểm %)",
         "funnel_centre": "Trung bình chung",
+        "funnel_named": "Biểu đồ ghi tên {named} trong {units} đơn vị (nhiều nhất {most}): các đơn vị nằm ngoài "
+                        "giới hạn 95 % ({outside} đơn vị; xa giới hạn nhất trước), đơn vị có chỉ số cao nhất và "
+                        "thấp nhất; mọi đơn vị có trong bảng số liệu. Được ghi tên:",
         "limit95": "Giới hạn 95 %",
         "limit998": "Giới hạn 99,8 %",
         "signal_none": "trong giới hạn 95 %",
@@ -199,6 +202,9 @@ LABELS: dict[str, dict[str, str]] = {
         "chart_funnel": "Funnel plot: general satisfaction by sample size",
         "chart_change": "Change in general satisfaction against the baseline (points)",
         "funnel_centre": "Overall mean",
+        "funnel_named": "The chart names {named} of the {units} units (at most {most}): those outside the 95 % "
+                        "limits ({outside} units; the farthest first), the highest and the lowest index; every "
+                        "unit is in the table. Named:",
         "limit95": "95 % limits",
         "limit998": "99.8 % limits",
         "signal_none": "within the 95 % limits",

@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 import analysis
+from analysis.charts import funnel_named
 from analysis.codebook import labelled_indices
 from analysis.format import format_number, format_percent, format_period
 from analysis.report.labels import flag_why
@@ -27,6 +28,8 @@ from ..services.exports import MIMETYPES, RESPONSE_FORMATS, responses_file, to_b
 from . import charts
 from . import data as D
 from . import filters as F
+
+MOST_CHARTED_UNITS = 40  # beyond, the units chart draws the units the funnel names
 
 bp = Blueprint("analyst", __name__, url_prefix="/analyst")
 
@@ -80,7 +83,8 @@ def vndate(value) -> str:
 def _page(template: str, v: D.View, *, http_status: int | None = None, **context):
     """The page, 400 when the query string had a filter it had to drop (the page says which)."""
     units = catalog.units_in_order()
-    procedures = db.session.scalars(select(Procedure).order_by(Procedure.code)).all()
+    # Code and name only (rows, not ORM objects): the filter bar lists a province's 2,000.
+    procedures = db.session.execute(select(Procedure.code, Procedure.name).order_by(Procedure.code)).all()
     return render_template(
         f"analyst/{template}", v=v, f=v.filters, q=v.questionnaire, units=units, procedures=procedures,
         periods=F.PERIODS, channels=F.CHANNELS, flagged=F.FLAGGED, questionnaire_ids=F.questionnaire_ids(),
@@ -167,11 +171,18 @@ def units():
     groups = sorted(result.groups, key=lambda g: str(g.keys.get("unit")))
     chart = funnel = None
     if groups:
-        series = [("Chỉ số SIPAS", [g.general for g in groups])] if v.questionnaire.general else []
-        series.append(("Chỉ số tổng hợp", [g.overall for g in groups]))
-        title = "Các đơn vị (khoảng tin cậy 95 %; chấm rỗng: không đủ dữ liệu)"
+        charted, title = groups, "Các đơn vị (khoảng tin cậy 95 %; chấm rỗng: không đủ dữ liệu)"
+        if len(groups) > MOST_CHARTED_UNITS and ranking is not None and ranking.funnel is not None:
+            # A row of 800 units was 7 s to draw after each response, 30,000 px tall: the units
+            # the funnel names; the table below has every unit.
+            shown = {p.label for p in funnel_named(ranking.funnel.points)}
+            charted = [g for g in groups if str(g.keys["unit"]) in shown]
+            title += (f"; {len(charted)} trong {len(groups)} đơn vị: nằm ngoài giới hạn 95 % của biểu đồ phễu "
+                      "(xa nhất trước), cao nhất và thấp nhất; mọi đơn vị có trong bảng")
+        series = [("Chỉ số SIPAS", [g.general for g in charted])] if v.questionnaire.general else []
+        series.append(("Chỉ số tổng hợp", [g.overall for g in charted]))
         chart = Chart(title, D.derived(v, "chart:units", lambda: charts.units_chart(
-            names=[names.get(g.keys["unit"], g.keys["unit"]) for g in groups], series=series, targets=[],
+            names=[names.get(g.keys["unit"], g.keys["unit"]) for g in charted], series=series, targets=[],
             lang="vi", title=title)))
     if ranking is not None and ranking.funnel is not None:
         title = ("Biểu đồ phễu: chỉ số theo số phiếu; đơn vị nằm ngoài giới hạn khác mức chung "

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 import questionnaires
 
@@ -110,8 +111,8 @@ def _target_choices(form: CodeTargetForm) -> None:
     scope = unit_scope(current_user)
     units = [(u, d) for u, d in catalog.units_in_order() if u.active and (scope is None or u.id in scope)]
     form.unit.choices = [(u.code, "\u2003" * d + f"{u.name} ({u.code})") for u, d in units]
-    procedures = [(p.code, f"{p.code} — {p.name}")
-                  for p in db.session.scalars(select(Procedure).where(Procedure.active).order_by(Procedure.code))]
+    procedures = [(code, f"{code} — {name}") for code, name in db.session.execute(
+        select(Procedure.code, Procedure.name).where(Procedure.active).order_by(Procedure.code))]
     usual = _usual_procedures(scope)
     blank = [("", "— Không chọn —")]
     if usual:  # the unit's own procedures first: the catalogue holds a province's thousands
@@ -167,16 +168,10 @@ def home():
     _target_choices(form)
     _remembered(form)
     url_problem = configured_public_url_problem(current_app.config)
+    # The batch form's count only: its unit, procedure and questionnaire are the slip form's.
     return render_template("staff/home.html", form=form, void_form=VoidCodeForm(),
-                           batch_form=_batch_form_defaults(), url_problem=url_problem,
+                           batch_form=BatchForm(formdata=None), url_problem=url_problem,
                            kiosks=kiosk_service.of_units(unit_scope(current_user)))
-
-
-def _batch_form_defaults() -> BatchForm:
-    form = BatchForm(formdata=None)
-    _target_choices(form)
-    _remembered(form)
-    return form
 
 
 def _one_code(kind: CodeKind, button: str, **options):
@@ -262,7 +257,8 @@ def batches():
     if current_user.role not in (Role.STAFF, Role.ADMIN):
         abort(403)
     form = BatchForm()
-    _target_choices(form)
+    if request.method == "POST":  # the form is shown only after a POST's error: no choices for a GET
+        _target_choices(form)
     if request.method == "POST" and form.validate_on_submit():
         unit, procedure = _resolve(form)
         batch, _ = codes.issue(unit=unit, procedure=procedure, questionnaire=form.questionnaire.data,
@@ -288,6 +284,8 @@ def _batch_rows(limit: int = 200):
         .group_by(CodeBatch.id)
         .order_by(CodeBatch.id.desc())
         .limit(limit)
+        # Each row shows its unit and procedure: two IN queries, not two lazy loads a row.
+        .options(selectinload(CodeBatch.unit), selectinload(CodeBatch.procedure))
     )
     if scope is not None:
         query = query.where(CodeBatch.unit_id.in_(scope))

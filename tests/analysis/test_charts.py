@@ -80,6 +80,30 @@ def test_the_funnel_names_units_and_its_n_axis_starts_at_zero():
     assert "Văn phòng Sở: 72,5 %, n = 400, dưới giới hạn 95 % (cần xem xét)." in desc
 
 
+def test_a_province_funnel_names_the_units_outside_the_limits_and_the_ends_at_most_thirty():
+    """800 labels took adjustText 15-25 s and nobody reads them: of many units the chart names
+    those outside the limits (farthest first) and the highest and the lowest, at most 30, and
+    says so in its description; every unit is still described."""
+    n = [20 + (i * 7) % 180 for i in range(400)]
+    x = [round(k * (0.2 if i % 9 == 0 else 0.98 if i % 11 == 0 else 0.7)) for i, k in enumerate(n)]
+    fun = funnel(x=x, n=n, labels=[f"U{i}" for i in range(400)])
+    outside = [p for p in fun.points if p.signal]
+    assert len(outside) > 30
+    names = {p.label: f"Xã {p.label[1:]}" for p in fun.points}
+    _, _, desc, texts = _read(charts.funnel_chart(fun=fun, lang="vi", title="Phễu", names=names))
+    named = [t for t in texts if t.startswith("Xã ")]
+    assert len(named) == 30
+    ends = [max(fun.points, key=lambda p: (p.index, p.n)), min(fun.points, key=lambda p: (p.index, -p.n))]
+    assert {names[p.label] for p in ends} <= set(named)
+    farthest = max((p for p in outside if p.signal.endswith("99.8")),
+                   key=lambda p: max(p.index - p.limits95[1], p.limits95[0] - p.index)
+                   / (p.limits95[1] - p.limits95[0]))
+    assert names[farthest.label] in named
+    assert f"Biểu đồ ghi tên 30 trong 400 đơn vị (nhiều nhất 30): các đơn vị nằm ngoài giới hạn 95 % " \
+           f"({len(outside)} đơn vị" in desc
+    assert all(f"{names[p.label]}: " in desc for p in fun.points)
+
+
 def test_the_importance_chart_names_its_quadrants_and_lists_them_in_words():
     def criterion(code, importance, performance, quadrant):
         return SimpleNamespace(code=code, importance=importance, shapley=None, performance=performance,

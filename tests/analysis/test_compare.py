@@ -316,7 +316,7 @@ import pandas as pd  # noqa: E402
 
 import analysis  # noqa: E402
 import questionnaires  # noqa: E402
-from analysis.compare import compare_periods, compare_units  # noqa: E402
+from analysis.compare import compare_periods, compare_units, rank_units  # noqa: E402
 
 SIPAS = questionnaires.load("sipas-2023")
 
@@ -466,6 +466,18 @@ def test_compare_units_pairwise_from_result(responses):
         compare_units(analysis.analyze(responses, SIPAS), reference="pairwise")
     with pytest.raises(ValueError, match="^unit"):
         compare_units(responses.drop(columns=["unit"]), SIPAS)
+
+
+def test_rank_units_is_what_compare_units_ranks_without_comparing(responses):
+    """The dashboard ranks a province's units from the analysis by unit: the same rankings as
+    compare_units (pairwise or against the rest), per context, with no comparison made."""
+    result = analysis.analyze(responses, SIPAS, by="unit", period="half")
+    rankings = rank_units(result)
+    assert rankings == compare_units(result, reference="pairwise", levels=["general"]).rankings
+    assert rankings == compare_units(responses, SIPAS, period="half", levels=["general"]).rankings
+    assert [r.keys["period"] for r in rankings] == sorted({g.keys["period"] for g in result.groups})
+    with pytest.raises(ValueError, match="^unit"):
+        rank_units(analysis.analyze(responses, SIPAS))
 
 
 def test_compare_units_under_design_uses_effective_counts(responses):

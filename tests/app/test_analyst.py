@@ -87,6 +87,27 @@ def test_trend_units_priorities_expectations_render_numbers(app, analyst):
     assert "MD1" in expectations and "%" in expectations
 
 
+def test_the_units_chart_of_many_units_draws_those_the_funnel_names(app, analyst, monkeypatch):
+    """Beyond MOST_CHARTED_UNITS units the chart draws the units the funnel names (outside its
+    limits, the highest and the lowest) and its caption says how many of how many; the table
+    keeps every unit. (The limits made small here: a province has 800 units.)"""
+    from analysis.charts import draw
+    from survey_app.analyst import views
+
+    monkeypatch.setattr(views, "MOST_CHARTED_UNITS", 2)
+    monkeypatch.setattr(draw, "_FUNNEL_NAMED", 1)
+    monkeypatch.setattr(draw, "_FUNNEL_MOST_NAMED", 2)
+    answer(app, count=30, seed=11, HL="5")
+    answer(app, unit=ORG.other_section, count=30, seed=12, HL="1")
+    answer(app, unit=ORG.counter, count=30, seed=13)
+    page = analyst.get("/analyst/units").get_data(as_text=True)
+    assert "2 trong 3 đơn vị" in page
+    chart = page[page.index("<svg"):page.index("</svg>")]
+    assert "Phòng Lãnh sự" in chart and "Phòng Hợp tác quốc tế" in chart and "Quầy 1" not in chart
+    table = page[page.index('id="units-table"'):]
+    assert all(name in table for name in ("Phòng Lãnh sự", "Phòng Hợp tác quốc tế", "Quầy 1"))
+
+
 def test_filters_are_kept_in_links_and_bad_filters_explained(app, analyst):
     page = analyst.get(f"/analyst/criteria?unit={ORG.section}&period=month").get_data(as_text=True)
     assert re.search(rf'href="/analyst/trend\?[^"]*unit={ORG.section}[^"]*period=month', page)

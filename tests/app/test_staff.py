@@ -191,6 +191,52 @@ def test_batch_of_codes_opens_its_label_sheet(app, client, auth):
         assert db.session.scalar(select(func.count()).select_from(AuditEntry).filter_by(action="codes.reprint")) == 1
 
 
+def test_the_home_page_lists_units_and_procedures_once_for_both_forms(app, client, auth):
+    """A province's thousands of units and procedures are on the page once: the batch (its
+    count and button) posts the slip form's target to /staff/batches."""
+    auth.login("staff")
+    home = client.get("/staff/").get_data(as_text=True)
+    assert home.count(f'<option value="{ORG.procedure}"') == 1 and home.count(f'<option value="{ORG.section}"') == 1
+    assert re.search(r'<input[^>]*form="slip-form"[^>]*name="count"', home)
+    assert re.search(r'<button[^>]*form="slip-form"[^>]*formaction="/staff/batches"[^>]*id="issue-batch"', home)
+    response = client.post("/staff/batches", data={**slip_form(count="4"), "csrf_token": csrf_token(home)})
+    assert response.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SurveyCode)) == 4
+
+
+def test_the_batch_list_reads_its_units_and_procedures_at_once(app, client, auth):
+    """The list's SQL statements do not grow with its rows (a province's admin sees 200 batches
+    of as many units: they were two lazy loads a row), and a GET builds no unit choices."""
+    from sqlalchemy import event
+
+    from survey_app.services import catalog
+
+    with app.app_context():
+        for i in range(6):
+            catalog.add_unit(f"X{i}", f"Xã {i}", parent=ORG.department)
+            catalog.add_procedure(f"9.00000{i}", f"Thủ tục {i}", field="Thử")
+    auth.login("admin")
+    statements = []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    def count(path: str) -> int:
+        statements.clear()
+        page = client.get(path)
+        assert page.status_code == 200
+        return len(statements)
+
+    issue_codes(app, unit="X0", procedure="9.000000")
+    one = count("/staff/batches")
+    for i in range(1, 6):
+        issue_codes(app, unit=f"X{i}", procedure=f"9.00000{i}")
+    listing = client.get("/staff/batches").get_data(as_text=True)
+    assert all(f"<td>X{i}</td><td>9.00000{i}</td>" in listing for i in range(6))
+    assert count("/staff/batches") == one
+    assert not any("FROM units" in sql and "JOIN" not in sql and "IN (" not in sql for sql in statements)
+
+
 def test_a_poster_is_one_click_and_one_code_everywhere(app, client, auth, runner):
     """The home page's second button prints a poster (its A4 PDF) for the remembered target;
     the command line and the service keep the same rule: one poster, one code."""
@@ -344,7 +390,7 @@ def test_the_units_usual_procedures_come_first(app, client, auth):
     mine = page.index(f'<option selected value="{ORG.procedure}">')
     assert usual < mine < everything
     assert page.index('value="2.000099"') > everything  # the other unit's habit: with the others
-    assert page.count(f'value="{ORG.procedure}"') == 2  # once in each of the page's two forms
+    assert page.count(f'value="{ORG.procedure}"') == 1  # once: the batch uses the slip form's list
 
 
 @pytest.mark.parametrize(("questionnaire", "minutes"), [("sipas-2023@1", 4), ("tt01-counter@1", 1)])

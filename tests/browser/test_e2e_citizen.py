@@ -59,16 +59,18 @@ def staff_logs_in(page, base: str, username: str = "staff", password: str = PASS
 
 def staff_prints(page, base: str, *, kind: str = "single", count: int = 3, unit: str = ORG.section,
                  procedure: str = ORG.procedure) -> bytes:
-    """On the home page, print a shift's batch (the batch form: a count, one click) or a
-    poster (the slip form's second button, one click); the PDF opens in the browser. Returns
-    the PDF, fetched again with the logged-in session."""
+    """On the home page, choose the target (the slip form's lists, which the batch uses too),
+    then print a shift's batch (a count, one click) or a poster (the slip form's second
+    button, one click); the PDF opens in the browser. Returns the PDF, fetched again with the
+    logged-in session."""
     page.goto(f"{base}/staff/")
     if kind == "counter":
         assert count == 1, "a poster is one code"
-        form, button = page.locator("#slip-form"), "#print-poster"
+        button = "#print-poster"
     else:
-        form, button = page.locator("#batch-form"), "#issue-batch"
-        form.locator("input[name=count]").fill(str(count))
+        button = "#issue-batch"
+        page.locator("#batch-form input[name=count]").fill(str(count))
+    form = page.locator("#slip-form")
     form.locator("select[name=unit]").select_option(unit)
     form.locator("select[name=procedure]").select_option(procedure)
     with page.expect_response(lambda r: r.url.endswith(".pdf")) as opened:
