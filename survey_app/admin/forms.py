@@ -106,10 +106,20 @@ class ProcedureEditForm(FlaskForm):
     active = BooleanField("Đang sử dụng (bỏ chọn để ẩn thủ tục khỏi danh sách khi in mã)")
 
 
-class ProcedureImportForm(FlaskForm):
-    file = FileField("Tệp CSV danh mục thủ tục", description="Các cột code, name, field; mã hóa UTF-8 (có hoặc "
-                                                             "không có BOM). Mã đã có sẽ được cập nhật.",
-                     validators=[FileRequired("Chọn tệp CSV cần nhập.")])
+class CsvFileForm(FlaskForm):
+    """An import's file (its label and hint are the import's: admin.views.CsvImport)."""
+
+    file = FileField("Tệp CSV", validators=[FileRequired("Chọn tệp CSV cần nhập.")])
+
+
+class UnitMergeForm(FlaskForm):
+    predecessors = StringField("Mã các đơn vị thôi hoạt động (cách nhau bởi dấu phẩy)", validators=[
+        DataRequired("Nêu ít nhất một mã đơn vị, ví dụ BP-SNGV."), Length(max=2000)])
+    successor = StringField("Mã đơn vị tiếp nhận công việc", validators=[
+        DataRequired("Nêu mã đơn vị tiếp nhận."), Length(max=32)])
+    effective_on = DateField("Từ ngày", validators=[
+        DataRequired("Chọn ngày đơn vị tiếp nhận bắt đầu, ví dụ 01/07/2025.")])
+    note = StringField("Căn cứ (quyết định sáp nhập, không bắt buộc)", validators=[Optional(), Length(max=500)])
 
 
 class SearchForm(FlaskForm):

@@ -11,15 +11,14 @@ import io
 import json
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 from sqlalchemy import func, or_, select
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from analysis.safe_text import neutralise
 
 from ..extensions import db, login_manager
-from ..models import ApiKey, AuditEntry, Procedure, Role, Unit, User
+from ..models import ApiKey, AuditEntry, Role, User
 from ..params import page_number
 from ..services import apikeys, audit, audit_words, catalog, users
 from ..services.timekeeping import zone
@@ -30,12 +29,6 @@ from .forms import (
     AuditFilterForm,
     ConfirmForm,
     PasswordResetForm,
-    ProcedureAddForm,
-    ProcedureEditForm,
-    ProcedureImportForm,
-    SearchForm,
-    UnitAddForm,
-    UnitEditForm,
     UserAddForm,
     UserEditForm,
 )
@@ -100,150 +93,6 @@ def _form_page(form, *, title: str, submit: str, back: str, errors: list[str] | 
 @bp.get("/")
 def index():
     return redirect(url_for("admin.units"))
-
-
-# Units ---------------------------------------------------------------------------------------
-
-@bp.get("/units")
-def units():
-    rows = catalog.units_in_order()
-    children: dict[int | None, list[Unit]] = {}
-    for unit, _depth in rows:
-        children.setdefault(unit.parent_id, []).append(unit)
-    return render_template("admin/units.html", rows=rows, children=children)
-
-
-@bp.route("/units/new", methods=["GET", "POST"])
-def unit_new():
-    form = UnitAddForm()
-    form.parent.choices = _unit_choices("— Không có (đơn vị cấp cao nhất) —")
-    errors: list[str] = []
-    if form.validate_on_submit():
-        try:
-            unit = catalog.add_unit(form.code.data, form.name.data, parent=form.parent.data or None,
-                                    kind=form.kind.data or None, actor=_me())
-        except catalog.CatalogError as exc:
-            db.session.rollback()
-            errors.append(str(exc))
-        else:
-            flash(f"Đã thêm đơn vị {unit.code} — {unit.name}.", "success")
-            return redirect(url_for("admin.units"), 303)
-    return _form_page(form, title="Thêm đơn vị", submit="Thêm đơn vị", back=url_for("admin.units"), errors=errors)
-
-
-@bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
-def unit_edit(unit_id: int):
-    unit: Unit = _get_or_404(Unit, unit_id)
-    form = UnitEditForm(obj=unit if request.method == "GET" else None)
-    form.parent.choices = _unit_choices("— Không có (đơn vị cấp cao nhất) —")
-    if request.method == "GET":
-        form.parent.data = unit.parent.code if unit.parent else ""
-    errors: list[str] = []
-    if form.validate_on_submit():
-        try:
-            catalog.update_unit(unit, name=form.name.data, parent=form.parent.data or None,
-                                active=form.active.data, actor=_me())
-        except catalog.CatalogError as exc:
-            db.session.rollback()
-            errors.append(str(exc))
-        else:
-            flash(f"Đã lưu đơn vị {unit.code}.", "success")
-            return redirect(url_for("admin.units"), 303)
-    return _form_page(form, title=f"Sửa đơn vị {unit.code}", submit="Lưu", back=url_for("admin.units"),
-                      errors=errors)
-
-
-# Procedures ----------------------------------------------------------------------------------
-
-@bp.get("/procedures")
-def procedures():
-    search = SearchForm(request.args)
-    query = select(Procedure).order_by(Procedure.code)
-    text = (search.q.data or "").strip()[:100] if search.validate() else ""
-    if text:
-        query = query.where(or_(*(_contains(column, text)
-                                  for column in (Procedure.code, Procedure.name, Procedure.field))))
-    page = db.paginate(query, page=page_number(), per_page=PAGE_SIZE, error_out=False)
-    return render_template("admin/procedures.html", search=search, page=page, q=text)
-
-
-@bp.route("/procedures/new", methods=["GET", "POST"])
-def procedure_new():
-    form = ProcedureAddForm()
-    errors: list[str] = []
-    if form.validate_on_submit():
-        try:
-            procedure = catalog.add_procedure(form.code.data, form.name.data, field=form.field.data, actor=_me())
-        except catalog.CatalogError as exc:
-            db.session.rollback()
-            errors.append(str(exc))
-        else:
-            flash(f"Đã thêm thủ tục {procedure.code}.", "success")
-            return redirect(url_for("admin.procedures", q=procedure.code), 303)
-    return _form_page(form, title="Thêm thủ tục", submit="Thêm thủ tục", back=url_for("admin.procedures"),
-                      errors=errors)
-
-
-@bp.route("/procedures/<int:procedure_id>", methods=["GET", "POST"])
-def procedure_edit(procedure_id: int):
-    procedure: Procedure = _get_or_404(Procedure, procedure_id)
-    form = ProcedureEditForm(obj=procedure if request.method == "GET" else None)
-    errors: list[str] = []
-    if form.validate_on_submit():
-        try:
-            catalog.update_procedure(procedure, name=form.name.data, field=form.field.data,
-                                     active=form.active.data, actor=_me())
-        except catalog.CatalogError as exc:
-            db.session.rollback()
-            errors.append(str(exc))
-        else:
-            flash(f"Đã lưu thủ tục {procedure.code}.", "success")
-            return redirect(url_for("admin.procedures", q=procedure.code), 303)
-    return _form_page(form, title=f"Sửa thủ tục {procedure.code}", submit="Lưu",
-                      back=url_for("admin.procedures"), errors=errors)
-
-
-def _too_large_message() -> str:
-    limit = current_app.config["SIPAS_MAX_UPLOAD_BYTES"]
-    size = f"{limit / 1024 / 1024:.1f} MB".replace(".", ",") if limit >= 1024 * 1024 else f"{limit // 1024} KB"
-    return (f"Tệp lớn hơn giới hạn {size}: tách danh mục thành nhiều tệp nhỏ hơn rồi nhập lần lượt "
-            "(mã đã có sẽ được cập nhật, không bị trùng).")
-
-
-def _import_page(form: ProcedureImportForm, line_errors: list[str], status: int):
-    return render_template("admin/procedure_import.html", form=form, line_errors=line_errors), status
-
-
-@bp.route("/procedures/import", methods=["GET", "POST"])
-def procedure_import():
-    form = ProcedureImportForm()
-    if not form.validate_on_submit():
-        return _import_page(form, [], 400 if form.errors else 200)
-    limit = current_app.config["SIPAS_MAX_UPLOAD_BYTES"]
-    data = form.file.data.read(limit + 1)
-    if len(data) > limit:
-        form.file.errors = [_too_large_message()]
-        return _import_page(form, [], 413)
-    try:
-        result = catalog.import_procedures(data, actor=_me())
-    except catalog.CatalogImportError as exc:
-        db.session.rollback()
-        return _import_page(form, exc.errors, 400)
-    flash(f"Đã nhập danh mục: {result.added} thủ tục mới, {result.updated} thủ tục được cập nhật.", "success")
-    return redirect(url_for("admin.procedures"), 303)
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def _too_large(exc: RequestEntityTooLarge):
-    """A body over the app's limit is refused before any view runs: explain it on the import page."""
-    from ..web import error_page
-
-    allowed = current_user.is_authenticated and current_user.role == Role.ADMIN
-    if allowed and request.endpoint == "admin.procedure_import":
-        form = ProcedureImportForm(formdata=None)
-        form.file.errors = [_too_large_message()]
-        return _import_page(form, [], 413)
-    return error_page(413, "err_too_large")
 
 
 # Users ---------------------------------------------------------------------------------------
@@ -452,3 +301,6 @@ def audit_csv():
     db.session.commit()
     return Response(buffer.getvalue().encode("utf-8-sig"), mimetype="text/csv", headers={
         "Content-Disposition": 'attachment; filename="sipas-nhat-ky.csv"', "Cache-Control": "no-store"})
+
+
+from . import imports, procedures, units  # noqa: E402, F401  (their pages, on this blueprint)
