@@ -174,7 +174,7 @@ def tally_cells(frame: pd.DataFrame, q: Questionnaire, grain: str = HALF) -> Cel
     keyed = frame.assign(_first=first.astype("datetime64[s]"),
                          same_day=pd.to_numeric(frame["same_day"]).astype("float64"))
     kept: list[Tallies] = []
-    result = analyze(keyed, q, by=("_first", *CELL_COLUMNS), _tallies=kept)
+    result = analyze(keyed, q, by=("_first", *CELL_COLUMNS), _tallies=kept, _counts_only=True)
     missing = [k for k, _ in layout.items if k not in kept[0].levels]
     if missing:
         raise ValueError(f"the responses have no column for {', '.join(missing)}")

@@ -272,6 +272,7 @@ def analyze(
     max_width: float = MAX_WIDTH,
     _influence: list[Influence] | None = None,
     _tallies: list[Tallies] | None = None,
+    _counts_only: bool = False,
 ) -> AnalysisResult:
     """SIPAS indices with confidence intervals, per group (methodology §2–§3).
 
@@ -390,7 +391,7 @@ def analyze(
             design=design, grouping=grouping, n_resamples=int(bootstrap), seed=seed)
 
     groups = estimate(q, src, small_n=int(small_n), max_width=float(max_width),
-                      grouping=grouping, bootstrap=None if bootstrap is None else boot)
+                      grouping=grouping, bootstrap=None if bootstrap is None else boot, counts_only=_counts_only)
     if _influence is not None:
         _influence.append(Influence(src.influence or {}, design, grouping))
     return AnalysisResult(

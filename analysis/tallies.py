@@ -67,6 +67,43 @@ def count_rows(codes: dict[str, np.ndarray], scales: dict[str, Any], gid: np.nda
 
 def _gram(codes: dict[str, np.ndarray], states: dict[str, np.ndarray], criteria: tuple[str, ...],
           gid: np.ndarray, G: int) -> np.ndarray:
+    """Σ x xᵀ per group, x a row's "not satisfied"/"satisfied" indicators of each criterion:
+    counted through the joint states of blocks of criteria (:func:`_gram_by_states`, cost
+    grows with the groups) or row by row (:func:`_gram_by_rows`, cost grows with the rows),
+    whichever costs less: a dashboard's few groups of many rows, or a day's cells (one per
+    unit, channel and same-day flag: a province's 1,500 cells of a few rows each)."""
+    sizes = [3 ** len(criteria[i:i + _BLOCK]) for i in range(0, len(criteria), _BLOCK)]
+    by_states = G * sum(a * b for i, a in enumerate(sizes) for b in sizes[i:])
+    by_rows = len(gid) * (2 * len(criteria)) ** 2
+    if by_rows < by_states:
+        return _gram_by_rows(codes, states, criteria, gid, G)
+    return _gram_by_states(codes, states, criteria, gid, G)
+
+
+_ROW_CHUNK = 20_000  # rows whose outer products are held at once (~115 MB at 19 criteria)
+
+
+def _gram_by_rows(codes: dict[str, np.ndarray], states: dict[str, np.ndarray], criteria: tuple[str, ...],
+                  gid: np.ndarray, G: int) -> np.ndarray:
+    width = 2 * len(criteria)
+    order = np.argsort(gid, kind="stable")
+    x = np.zeros((len(gid), width), dtype=np.int64)
+    for i, k in enumerate(criteria):
+        state = states[k][codes[k][order]]
+        x[:, 2 * i] = state == 1
+        x[:, 2 * i + 1] = state == 2
+    groups = gid[order]
+    gram = np.zeros((G, width, width), dtype=np.int64)
+    for start in range(0, len(groups), _ROW_CHUNK):
+        part, owner = x[start:start + _ROW_CHUNK], groups[start:start + _ROW_CHUNK]
+        firsts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        outer = part[:, :, None] * part[:, None, :]
+        gram[owner[firsts]] += np.add.reduceat(outer, firsts, axis=0)
+    return gram
+
+
+def _gram_by_states(codes: dict[str, np.ndarray], states: dict[str, np.ndarray], criteria: tuple[str, ...],
+                    gid: np.ndarray, G: int) -> np.ndarray:
     """Σ x xᵀ per group from the criteria's answer levels and each level's state
     (``states[k][level]``: 0 blank, 1 not satisfied, 2 satisfied). The states of up to four
     criteria are packed in one number (3⁴ = 81 values), so one bincount per pair of blocks

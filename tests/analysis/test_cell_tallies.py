@@ -95,3 +95,21 @@ def test_cells_refuse_what_they_do_not_keep(halves, sipas):
 def test_half_months(day, start, end):
     assert str(half_start([day])[0]) == start
     assert half_end(dt.date.fromisoformat(start)) == dt.date.fromisoformat(end)
+
+
+@pytest.mark.parametrize("rows,groups", [(4000, 1434), (5000, 3), (300, 300), (45_000, 40), (10, 50)])
+def test_the_two_ways_of_counting_pairs_agree(rows, groups, monkeypatch):
+    """Σ x xᵀ per group by joint states of blocks (few groups) and row by row (many small
+    groups, the day's cells of a province): the same counts, empty groups and row chunks
+    included."""
+    from analysis import tallies
+
+    monkeypatch.setattr(tallies, "_ROW_CHUNK", 7_000)
+    rng = np.random.default_rng(rows)
+    criteria = tuple(f"C{i}" for i in range(19))
+    codes = {k: rng.integers(0, 6, rows).astype(np.int8) for k in criteria}
+    states = {k: np.array([0, 1, 1, 1, 2, 2], dtype=np.int16) for k in criteria}
+    gid = rng.integers(0, groups, rows)
+    by_rows = tallies._gram_by_rows(codes, states, criteria, gid, groups)
+    assert np.array_equal(by_rows, tallies._gram_by_states(codes, states, criteria, gid, groups))
+    assert by_rows.sum() > 0
