@@ -106,6 +106,12 @@ def synthetic_history(*, months: int, rng: random.Random) -> None:
         for day, procedure_code in _workdays(start, end, rng, 0, 3, COMMUNE_PROCEDURES):
             _dossier(rows, short_form, units[commune], procedures[procedure_code], day, base, rng,
                      kiosk=rng.random() < 0.35)
+    for section in LEVELS:  # an open complaint for each current section's clerks to answer
+        if section not in former:
+            case = _case(units[section].id, procedures[SECTION_PROCEDURES[section][0]].id, "single",
+                         end - dt.timedelta(days=2), "Phải chờ hơn một giờ mới được tiếp nhận hồ sơ.", rng)
+            rows.cases.append({**case, "kind": "complaint", "status": "open", "outcome": None, "closed_on": None,
+                               "rating": None, "rated_on": None})
     rows.write()
 
 
