@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 from flask import request
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from analysis.codebook import CHANNELS as CHANNEL_NAMES
 from analysis.io import _unit_ids
@@ -89,14 +89,9 @@ def from_request() -> Filters:
     if questionnaire not in ids:
         errors.append(f"Không có phiếu '{questionnaire[:40]}' (đã dùng phiếu mặc định).")
         questionnaire = ids[0] if ids else "sipas-2023"
-    unit = (request.args.get("unit") or "").strip()
-    if unit and db.session.scalar(select(Unit.id).filter_by(code=unit)) is None:
-        errors.append(f"Không có đơn vị '{unit[:40]}' (đã bỏ lọc đơn vị).")
-        unit = ""
-    procedure = (request.args.get("procedure") or "").strip()
-    if procedure and db.session.scalar(select(Procedure.id).filter_by(code=procedure)) is None:
-        errors.append(f"Không có thủ tục '{procedure[:40]}' (đã bỏ lọc thủ tục).")
-        procedure = ""
+    unit = _chosen(Unit, Unit.name, "đơn vị", (request.args.get("unit") or "").strip()[:100], errors)
+    procedure = _chosen(Procedure, Procedure.name, "thủ tục", (request.args.get("procedure") or "").strip()[:100],
+                        errors)
     period = request.args.get("period") or "quarter"
     if period not in PERIODS:
         errors.append(f"Kỳ '{period[:20]}' không hợp lệ (đã dùng quý).")
@@ -112,6 +107,38 @@ def from_request() -> Filters:
         errors.append("Ngày bắt đầu sau ngày kết thúc: đã đổi chỗ hai ngày.")
         date_from, date_to = date_to, date_from
     return Filters(questionnaire, unit, procedure, period, date_from, date_to, channel, flagged, tuple(errors))
+
+
+#: Above this many units (or procedures) the filter bar takes a typed code or name instead of
+#: listing them all: a province's 3,662 units and 2,000 procedures were ~450 KB of <option>s.
+LIST_LIMIT = 300
+_SHOWN_MATCHES = 8
+
+
+def listed(model: Any) -> bool:
+    """Whether the filter bar lists ``model``'s rows (Unit or Procedure) in a drop-down."""
+    return (db.session.scalar(select(func.count()).select_from(model)) or 0) <= LIST_LIMIT
+
+
+def _chosen(model: Any, name: Any, what: str, typed: str, errors: list[str]) -> str:
+    """The code of the unit or procedure ``typed`` names: its code, or a part of its code or
+    name that only it has; "" (and a message listing the candidates) otherwise."""
+    if not typed or db.session.scalar(select(model.id).filter_by(code=typed)) is not None:
+        return typed
+    pattern = or_(model.code.contains(typed, autoescape=True), name.contains(typed, autoescape=True),
+                  func.lower(name).contains(typed.lower(), autoescape=True))
+    found = db.session.execute(select(model.code, name).where(pattern).order_by(model.code)
+                               .limit(_SHOWN_MATCHES + 1)).all()
+    if len(found) == 1:
+        return found[0][0]
+    if not found:
+        errors.append(f"Không có {what} nào có mã hay tên chứa '{typed[:40]}' (đã bỏ lọc {what}).")
+    else:
+        shown = "; ".join(f"{n} ({c})" for c, n in found[:_SHOWN_MATCHES])
+        more = " …" if len(found) > _SHOWN_MATCHES else ""
+        errors.append(f"Nhiều {what} khớp với '{typed[:40]}': {shown}{more}. Gõ thêm cho đúng một {what} "
+                      f"(đã bỏ lọc {what}).")
+    return ""
 
 
 def unit_codes(unit: str) -> set[str]:

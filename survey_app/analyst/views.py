@@ -82,16 +82,22 @@ def vndate(value) -> str:
 
 def _page(template: str, v: D.View, *, http_status: int | None = None, **context):
     """The page, 400 when the query string had a filter it had to drop (the page says which)."""
-    units = catalog.units_in_order()
-    # Code and name only (rows, not ORM objects): the filter bar lists a province's 2,000.
-    procedures = db.session.execute(select(Procedure.code, Procedure.name).order_by(Procedure.code)).all()
+    # Listed when there are few (code and name rows, not ORM objects); else a field to type in.
+    units = catalog.units_in_order() if F.listed(Unit) else None
+    procedures = db.session.execute(select(Procedure.code, Procedure.name).order_by(Procedure.code)).all() \
+        if F.listed(Procedure) else None
+    chosen = {"unit": _name_of(Unit, v.filters.unit), "procedure": _name_of(Procedure, v.filters.procedure)}
     return render_template(
-        f"analyst/{template}", v=v, f=v.filters, q=v.questionnaire, units=units, procedures=procedures,
+        f"analyst/{template}", v=v, f=v.filters, q=v.questionnaire, units=units, procedures=procedures, chosen=chosen,
         periods=F.PERIODS, channels=F.CHANNELS, flagged=F.FLAGGED, questionnaire_ids=F.questionnaire_ids(),
         questionnaire_titles=F.questionnaire_titles(),
         unit_merged=successions.merged_into().get(v.filters.unit) if v.filters.unit else None,
         links=filter_links(v),
         **context), http_status or (400 if v.filters.errors else 200)
+
+
+def _name_of(model, code: str) -> str | None:
+    return db.session.scalar(select(model.name).filter_by(code=code)) if code else None
 
 
 def _group(result: analysis.AnalysisResult):
