@@ -41,7 +41,8 @@ _LOCK_KEY = zlib.crc32(b"sipas seal")  # PostgreSQL advisory lock: one host at a
 # answer_counts: its newest row versions are the cells the newest response counted in.
 _CLUSTER = (("responses", "pk_responses"), ("answers", "pk_answers"), ("comments", "pk_comments"),
             ("survey_codes", "pk_survey_codes"), ("answer_counts", "pk_answer_counts"),
-            ("cell_tallies", "pk_cell_tallies"))
+            ("cell_tallies", "pk_cell_tallies"), ("feedback_cases", "pk_feedback_cases"),
+            ("answer_nonces", "pk_answer_nonces"))
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ PostgreSQL stamps every row version with the id of the transaction that wrote it
 hidden column ``xmin``). Burning a single-use code and storing its response happen in one
 transaction (so a response is stored exactly once), which stamps the code, the response and
 its comment with the same id: ``responses.xmin = survey_codes.xmin`` would tie an answer to
-the code, its batch and the clerk who printed it. This module rewrites the recent rows of
-each of the three tables in a transaction of its own, so all of a table's recent rows carry
+the code, its batch and the clerk who printed it (and a complaint's case, or a poster
+answer's one-time value, to both). This module rewrites the recent rows of each of these
+tables in a transaction of its own, so all of a table's recent rows carry
 one id and no id is shared between tables: nothing pairs them any more; then VACUUM drops
 the old row versions, which still carry the shared stamp.
 
@@ -43,6 +44,9 @@ def rewrite_recent(days: int = 2) -> dict[str, int]:
         "comments": ("UPDATE comments SET text = text WHERE submitted_on >= :day", {"day": since_day}),
         "survey_codes": ("UPDATE survey_codes SET status = status WHERE status = 'answered' AND issued_at >= :since",
                          {"since": code_window}),
+        # A complaint's case and a poster answer's one-time value share the answer's stamp too.
+        "feedback_cases": ("UPDATE feedback_cases SET status = status WHERE received_on >= :day", {"day": since_day}),
+        "answer_nonces": ("UPDATE answer_nonces SET seen_on = seen_on WHERE seen_on >= :day", {"day": since_day}),
     }
     counts = {}
     for table, (sql, params) in statements.items():
@@ -54,7 +58,7 @@ def rewrite_recent(days: int = 2) -> dict[str, int]:
     # transaction; it only visits pages changed since the last one).
     with db.engine.connect() as connection:
         connection.execution_options(isolation_level="AUTOCOMMIT").execute(
-            text("VACUUM responses, comments, survey_codes"))
+            text("VACUUM responses, comments, survey_codes, feedback_cases, answer_nonces"))
     return counts
 
 

@@ -12,33 +12,37 @@ from tests.support import answer_over_http, cli_runner, csrf_token, full_answers
 
 PAIRS = text("SELECT count(*) FROM responses r JOIN survey_codes c ON c.xmin::text = r.xmin::text")
 COMMENT_PAIRS = text("SELECT count(*) FROM comments m JOIN survey_codes c ON c.xmin::text = m.xmin::text")
+# A complaint's case must pair neither with its code nor with the answer it came with.
+CASE_PAIRS = text("SELECT (SELECT count(*) FROM feedback_cases f JOIN survey_codes c ON c.xmin::text = f.xmin::text)"
+                  " + (SELECT count(*) FROM feedback_cases f JOIN responses r ON r.xmin::text = f.xmin::text)")
 
 
 def submit_all(app, codes) -> None:
     client = app.test_client()
     for code in codes:
         html = client.get(f"/s/{code}").get_data(as_text=True)
-        assert client.post(f"/s/{code}", data={**full_answers(), "csrf_token": csrf_token(html)}).status_code == 303
+        answers = {**full_answers(comment="Chờ lâu."), "case_kind": "complaint", "csrf_token": csrf_token(html)}
+        assert client.post(f"/s/{code}", data=answers).status_code == 303
 
 
-def pairs(app) -> tuple[int, int]:
+def pairs(app) -> tuple[int, int, int]:
     with app.app_context():
-        return db.session.scalar(PAIRS), db.session.scalar(COMMENT_PAIRS)
+        return db.session.scalar(PAIRS), db.session.scalar(COMMENT_PAIRS), db.session.scalar(CASE_PAIRS)
 
 
 def test_stamps_are_rewritten_after_submissions(postgres_app):
     postgres_app.config["SIPAS_UNLINK_SECONDS"] = 0
     submit_all(postgres_app, issue_codes(postgres_app, count=4))
-    assert pairs(postgres_app) == (0, 0)
+    assert pairs(postgres_app) == (0, 0, 0)
 
 
 def test_the_leak_is_real_until_sipas_unlink_runs(postgres_app):
     postgres_app.config["SIPAS_UNLINK_SECONDS"] = 10**9  # and no timer runs in this process
     submit_all(postgres_app, issue_codes(postgres_app, count=3))
-    assert pairs(postgres_app) == (3, 3)  # what this module exists to prevent
+    assert pairs(postgres_app) == (3, 3, 6)  # what this module exists to prevent
     result = cli_runner(postgres_app).invoke(["unlink"])
     assert "responses: 3 rows rewritten" in result.output
-    assert pairs(postgres_app) == (0, 0)
+    assert pairs(postgres_app) == (0, 0, 0)
 
 
 def test_unlink_is_a_no_op_on_sqlite(app):
@@ -57,12 +61,12 @@ def test_the_timer_unlinks_within_the_bound_with_no_later_answer(postgres_app):
     try:
         submit_all(postgres_app, issue_codes(postgres_app, count=4))
         stored = time.monotonic()
-        while pairs(postgres_app) != (0, 0) and time.monotonic() - stored < 10:
+        while pairs(postgres_app) != (0, 0, 0) and time.monotonic() - stored < 10:
             time.sleep(0.1)
         elapsed = time.monotonic() - stored
     finally:
         stop.set()
-    assert pairs(postgres_app) == (0, 0)
+    assert pairs(postgres_app) == (0, 0, 0)
     assert elapsed <= 1 + 3, f"unlinked after {elapsed:.1f} s; the bound is the interval plus the rewrite"
 
 
