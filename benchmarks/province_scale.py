@@ -53,10 +53,11 @@ PASSWORD = "bench password 1"
 
 # What each person opens. {dept}, {commune}, {province}, {unit_id}, {user_id} name the
 # organisation's own units and records.
-STAFF_PAGES = ["/staff/", "/staff/batches", "/staff/rates", "/staff/kiosks/"]
+STAFF_PAGES = ["/staff/", "/staff/batches", "/staff/rates", "/staff/kiosks/", "/staff/cases/"]
 ANALYST_PAGES = ["/analyst/", "/analyst/criteria", "/analyst/trend", "/analyst/units", "/analyst/priorities",
-                 "/analyst/expectations", "/analyst/comments", "/analyst/downloads"]
-ADMIN_PAGES = ["/admin/units", "/admin/units/new", "/admin/units/{unit_id}", "/admin/procedures",
+                 "/analyst/expectations", "/analyst/comments", "/analyst/766", "/analyst/downloads"]
+ADMIN_PAGES = ["/admin/units", "/admin/units/new", "/admin/units/{unit_id}", "/admin/units/import",
+               "/admin/units/merge", "/admin/procedures",
                "/admin/procedures?q=đất", "/admin/procedures/import", "/admin/users", "/admin/users/new",
                "/admin/users/{user_id}", "/admin/audit", "/admin/api-keys", "/admin/api-keys/new"]
 UNIT_FILTERS = ["", "?unit={province}", "?unit={dept}", "?unit={commune}"]

@@ -37,7 +37,8 @@ def _groups(selected: str) -> tuple[dict[str, str], dict[str, str]]:
     holds it (or ``selected`` itself); no selection: the top units (the units below the top
 one when there is only one). And each row's name."""
     ordered = catalog.units_in_order()
-    parent = {u.code: next((p.code for p, _ in ordered if p.id == u.parent_id), None) for u, _ in ordered}
+    code_of = {u.id: u.code for u, _ in ordered}
+    parent = {u.code: code_of.get(u.parent_id) for u, _ in ordered}
     names = {u.code: u.name for u, _ in ordered}
     roots = [code for code, above in parent.items() if above is None]
     if not selected and len(roots) == 1:  # one province: its units are the rows
