@@ -40,10 +40,10 @@ def dossier_import(file: Path) -> None:
 
 
 def _number(value: float, lang: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    text = f"{value:.1f}" if not float(value).is_integer() else f"{int(value)}"
-    return text.replace(".", ",") if lang == "vi" else text
+    """A count as a whole number, a share with one decimal, in the language's separators."""
+    from analysis.format import format_number  # here: the command line starts without pandas
+
+    return format_number(value, lang=lang, digits=0 if float(value).is_integer() else 1)
 
 
 @click.command("index766")

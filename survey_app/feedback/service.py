@@ -73,12 +73,17 @@ def by_number(typed: str) -> FeedbackCase | None:
 
 
 def by_code(typed: str) -> FeedbackCase | None:
-    """The case opened with a single-use code's answer, if any."""
+    """The case opened with a typed single-use code's answer, if any."""
     try:
         record = codes.lookup(typed)
     except CodeError:
         return None
-    return db.session.scalar(select(FeedbackCase).where(FeedbackCase.follow_hash == follow_hash(record.id)))
+    return of_code(record.id)
+
+
+def of_code(code_id: int) -> FeedbackCase | None:
+    """The case opened with the answer to the code ``code_id`` (a single-use code), if any."""
+    return db.session.scalar(select(FeedbackCase).where(FeedbackCase.follow_hash == follow_hash(code_id)))
 
 
 def find(typed: str) -> FeedbackCase | None:

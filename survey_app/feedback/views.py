@@ -8,14 +8,9 @@ cases of their units, the deadline first, and close each with the answer the cit
 
 from __future__ import annotations
 
-import base64
-import hmac
-from hashlib import sha256
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from flask_wtf.csrf import CSRFError
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -23,8 +18,8 @@ from ..access import require_unit, roles_required, unit_scope
 from ..extensions import csrf, db
 from ..i18n import current_lang
 from ..models import Role, utcnow
+from ..public import form_token
 from ..public import views as public_views
-from ..services.codes import app_key
 from ..services.timekeeping import local_date
 from ..web import error_page
 from . import deadlines, service
@@ -32,12 +27,10 @@ from .model import CaseRating, CaseStatus, FeedbackCase
 
 bp = Blueprint("feedback", __name__, url_prefix="/pa")
 staff_bp = Blueprint("cases", __name__, url_prefix="/staff/cases")
-TOKEN = "csrf_token"
 
 
-def rating_token(case: FeedbackCase) -> str:
-    digest = hmac.new(app_key("case-rating-token"), case.id.encode(), sha256).digest()[:18]
-    return base64.urlsafe_b64encode(digest).decode()
+def _subject(case: FeedbackCase) -> bytes:
+    return b"case:" + case.id.encode()
 
 
 @bp.get("")
@@ -67,17 +60,16 @@ def case(number: str):
 
 
 def _case_page(case: FeedbackCase, error: str | None = None, status: int = 200):
-    return render_template("feedback/case.html", case=case, token=rating_token(case), error=error), status
+    return render_template("feedback/case.html", case=case, token=form_token.issue_for(_subject(case)),
+                           error=error), status
 
 
 @csrf.exempt  # the form carries its own token, bound to the case
 @bp.post("/<number>")
 def rate(number: str):
     case = _public_case(number)
-    token = request.form.get(TOKEN) or ""
-    if request.headers.get("Sec-Fetch-Site") == "cross-site" or not hmac.compare_digest(
-            token.encode(), rating_token(case).encode()):
-        raise CSRFError("The rating form's token is missing or does not fit this case.")
+    form_token.check_for(_subject(case), request.form.get(form_token.FIELD),
+                         request.headers.get("Sec-Fetch-Site"))
     rating = request.form.get("rating") or ""
     if rating not in {r.value for r in CaseRating}:
         return _case_page(case, "rate_choose", 400)

@@ -26,15 +26,25 @@ FIELD = "csrf_token"
 
 def issue(code_id: int) -> str:
     """The token the form for this code carries (the same on every request for it)."""
-    digest = hmac.new(app_key("survey-form-token"), b"code:%d" % code_id, sha256).digest()[:18]
-    return base64.urlsafe_b64encode(digest).decode()
+    return issue_for(b"code:%d" % code_id)
 
 
 def check(code_id: int, token: str | None, fetch_site: str | None) -> None:
     """Raise CSRFError (a 400 telling the person to reload) unless ``token`` fits the code and
     the browser (its ``Sec-Fetch-Site`` header: ``fetch_site``) does not report the post as
     coming from another site."""
+    check_for(b"code:%d" % code_id, token, fetch_site)
+
+
+def issue_for(subject: bytes) -> str:
+    """The token of a cookieless public form about ``subject`` (a code, a complaint's case)."""
+    digest = hmac.new(app_key("survey-form-token"), subject, sha256).digest()[:18]
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+def check_for(subject: bytes, token: str | None, fetch_site: str | None) -> None:
+    """:func:`check` for any subject of :func:`issue_for`."""
     if fetch_site == "cross-site":
         raise CSRFError("The form was sent from another site.")
-    if not token or not hmac.compare_digest(token.encode(), issue(code_id).encode()):
-        raise CSRFError("The CSRF token is missing or does not fit this code.")
+    if not token or not hmac.compare_digest(token.encode(), issue_for(subject).encode()):
+        raise CSRFError("The CSRF token is missing or does not fit this form.")

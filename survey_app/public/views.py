@@ -51,11 +51,12 @@ def miss_allowed() -> bool:
     return _limits.hit(parse_limit(current_app.config["SIPAS_CODE_LOOKUP_LIMIT"]), "code-miss", _client())
 
 
-def _problem_page(problem: CodeProblem, typed: str = ""):
+def _problem_page(problem: CodeProblem, typed: str = "", code_id: int | None = None):
+    """The page for a code that cannot be answered; an answered code (``code_id``, looked up
+    already) also leads to the case its answer opened."""
     status, key = _PROBLEM_PAGES[problem]
-    if problem == CodeProblem.ANSWERED:  # the same code also follows the case it opened
-        case = cases.by_code(typed) if typed else None
-        return error_page(status, key, case=case)
+    if problem == CodeProblem.ANSWERED:
+        return error_page(status, key, case=cases.of_code(code_id) if code_id is not None else None)
     if status == 404 and not miss_allowed():
         log.warning("code guessing: too many unknown codes from one client; refusing for a while")
         return error_page(429, "err_rate")
@@ -98,11 +99,12 @@ def answer_page(code: str, *, action: str, thanks: str, kiosk: bool = False):
     """The form for ``code`` and what its submission does, wherever it is shown: on a phone
     (``public.survey``) or on a counter kiosk (``kiosk.survey``: channel ``kiosk``).
     ``action`` and ``thanks`` are the endpoints the form posts to and goes to once stored."""
+    record = None
     try:
         record = codes.lookup(code)
         codes.usable(record)
     except CodeError as exc:
-        return _problem_page(exc.problem, code[:64])
+        return _problem_page(exc.problem, code[:64], record.id if record is not None else None)
     q = record.questionnaire()
     poster = record.kind == CodeKind.COUNTER
     if poster and request.method == "GET" and not _limits.test(_poster_limit(), "counter", str(record.id), _client()):
@@ -137,7 +139,7 @@ def answer_page(code: str, *, action: str, thanks: str, kiosk: bool = False):
                 stored = responses.store(record, q, result, over_limit=over, kiosk=kiosk,
                                          nonce=nonce[0] if nonce else None)
             except CodeError as exc:
-                return _problem_page(exc.problem, code[:64])
+                return _problem_page(exc.problem, code[:64], record.id)
             return redirect(url_for(thanks, lang=current_lang(), case=stored.case_number), 303)
         errors = result.errors
         step = min(steps.step_of(q, field) for field in errors)  # the first step with a problem
