@@ -155,7 +155,5 @@ def load_counts(url: Any, period: str, *, units: Iterable[str] | str | None = No
     start, end = period_bounds(period)
     as_of = as_of or dt.date.today()
     per_unit = read_counts(url, start, end, local_bounds_utc(start, end, timezone), units, as_of)
-    total = per_unit.sum(numeric_only=True, min_count=1).to_frame("*").T
-    if per_unit[["decided", "overdue"]].isna().all().all():
-        total[["decided", "overdue"]] = np.nan
+    total = per_unit.sum(numeric_only=True, min_count=1).to_frame("*").T  # NaN where no unit imported counts
     return pd.concat([per_unit, total])

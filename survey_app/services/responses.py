@@ -218,11 +218,10 @@ def store(record: SurveyCode | codes.CodeInfo, q: Questionnaire, submission: Sub
             raise codes.CodeError(codes.CodeProblem.ANSWERED)
         shared = {"questionnaire_version_id": record.questionnaire_version_id, "unit_id": record.unit_id,
                   "procedure_id": record.procedure_id, "submitted_on": today}
-        competent = {"competent_unit_id": record.competent_unit_id} if record.competent_unit_id else {}
         response_id, case_number = random_id(), None
         channel = Channel.KIOSK.value if kiosk else str(record.kind)
         connection.execute(insert(Response.__table__).values(
-            **shared, **competent, id=response_id, channel=channel,
+            **shared, competent_unit_id=record.competent_unit_id, id=response_id, channel=channel,
             burst=not single and (_burst(record.id) or over_limit),
             same_day=today == local_date(record.issued_at) if single else None,
             **{name: submission.choices.get(name) for name in CHOICE_FIELDS}))
@@ -246,10 +245,8 @@ def store(record: SurveyCode | codes.CodeInfo, q: Questionnaire, submission: Sub
 def _first_delivery(connection: Connection, nonce: str, today) -> bool:
     """Record ``nonce`` in the transaction; False when a delivery of it was stored before."""
     hashed = hmac.new(codes.app_key("answer-nonce"), nonce.encode(), hashlib.sha256).hexdigest()
-    if connection.execute(select(AnswerNonce.nonce_hash).where(AnswerNonce.nonce_hash == hashed)).first():
-        return False
     try:
-        with connection.begin_nested():  # two deliveries at once: the key refuses the second
+        with connection.begin_nested():  # a delivery seen before (or at the same moment): the key refuses it
             connection.execute(insert(AnswerNonce.__table__).values(nonce_hash=hashed, seen_on=today))
     except IntegrityError:
         return False
