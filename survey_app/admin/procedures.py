@@ -9,9 +9,10 @@ from ..extensions import db
 from ..models import Procedure
 from ..params import page_number
 from ..services import catalog
+from ..services.search import contains
 from .forms import ProcedureAddForm, ProcedureEditForm, SearchForm
 from .imports import IMPORTS, CsvImport, csv_import
-from .views import PAGE_SIZE, _contains, _form_page, _get_or_404, _me, bp
+from .views import PAGE_SIZE, _form_page, _get_or_404, _me, bp
 
 
 @bp.get("/procedures")
@@ -20,7 +21,7 @@ def procedures():
     query = select(Procedure).order_by(Procedure.code)
     text = (search.q.data or "").strip()[:100] if search.validate() else ""
     if text:
-        query = query.where(or_(*(_contains(column, text)
+        query = query.where(or_(*(contains(column, text)
                                   for column in (Procedure.code, Procedure.name, Procedure.field))))
     page = db.paginate(query, page=page_number(), per_page=PAGE_SIZE, error_out=False)
     return render_template("admin/procedures.html", search=search, page=page, q=text)

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from analysis.safe_text import neutralise
 
@@ -21,6 +21,7 @@ from ..extensions import db, login_manager
 from ..models import ApiKey, AuditEntry, Role, User
 from ..params import page_number
 from ..services import apikeys, audit, audit_words, catalog, users
+from ..services.search import contains
 from ..services.timekeeping import zone
 from .forms import (
     KIND_LABELS,
@@ -75,12 +76,6 @@ def _get_or_404(model: type, ident: int):
     if found is None:
         abort(404)
     return found
-
-
-def _contains(column, text: str):
-    """Case-insensitive "contains". SQLite's lower() folds ASCII only, so the text as typed
-    also matches (``Đất`` finds ``Đất đai`` there; PostgreSQL folds Vietnamese too)."""
-    return or_(column.contains(text, autoescape=True), func.lower(column).contains(text.lower(), autoescape=True))
 
 
 def _form_page(form, *, title: str, submit: str, back: str, errors: list[str] | None = None,
@@ -249,7 +244,7 @@ def _audit_filters() -> tuple[AuditFilterForm, Any, dict[str, str]]:
         return form, query, applied
     if form.actor.data and form.actor.data.strip():
         actor = form.actor.data.strip()
-        query = query.where(_contains(AuditEntry.actor, actor))
+        query = query.where(contains(AuditEntry.actor, actor))
         applied["actor"] = actor
     if form.action.data:
         query = query.where(AuditEntry.action == form.action.data)

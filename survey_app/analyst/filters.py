@@ -16,6 +16,7 @@ from analysis.io import _unit_ids
 from ..extensions import db
 from ..models import Procedure, QuestionnaireVersion, Unit
 from ..params import parse_day
+from ..services.search import contains
 
 PERIODS = {"month": "Tháng", "quarter": "Quý", "half": "6 tháng", "year": "Năm", "par": "Kỳ báo cáo CCHC"}
 CHANNELS = {"": "Tất cả", **CHANNEL_NAMES["vi"]}  # the codebook's words (docs/glossary.md)
@@ -125,8 +126,7 @@ def _chosen(model: Any, name: Any, what: str, typed: str, errors: list[str]) -> 
     name that only it has; "" (and a message listing the candidates) otherwise."""
     if not typed or db.session.scalar(select(model.id).filter_by(code=typed)) is not None:
         return typed
-    pattern = or_(model.code.contains(typed, autoescape=True), name.contains(typed, autoescape=True),
-                  func.lower(name).contains(typed.lower(), autoescape=True))
+    pattern = or_(model.code.contains(typed, autoescape=True), contains(name, typed))
     found = db.session.execute(select(model.code, name).where(pattern).order_by(model.code)
                                .limit(_SHOWN_MATCHES + 1)).all()
     if len(found) == 1:
