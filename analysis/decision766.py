@@ -52,8 +52,14 @@ class Item:
 
 
 def items(counts: pd.Series | dict[str, Any], *, confidence: float = 0.95) -> list[Item]:
-    """The 766 items from one unit's (or a total's) counts; ``decided``/``overdue`` are NaN
-    when the one-stop system's counts were not imported.
+    """The 766 items from one unit's (or a total's) counts: :func:`items_of` for one row."""
+    return items_of(pd.DataFrame([dict(counts)]), confidence=confidence)[0]
+
+
+def items_of(counts: pd.DataFrame, *, confidence: float = 0.95) -> list[list[Item]]:
+    """The 766 items of each row of ``counts`` (a unit's or a total's counts), a column at a
+    time (a province's hundreds of units: one interval computation per item, not per unit);
+    ``decided``/``overdue`` are NaN when the one-stop system's counts were not imported.
 
     - feedback handled on time: cases closed by their deadline / cases closed or past due
       (cases still open and not yet due are left out: ``pending``);
@@ -67,8 +73,8 @@ def items(counts: pd.Series | dict[str, Any], *, confidence: float = 0.95) -> li
     - satisfaction = 100 − (overdue % + complaint-or-dissatisfied %), its interval that of
       the second term (the overdue share is a count of every dossier, without sampling error).
     """
-    c = {k: float(counts.get(k, np.nan)) for k in COUNT_COLUMNS}
-    flagged = min(c["dissatisfied"] + c["cases_from_dossiers"], c["dossiers"])
+    c = {k: counts[k].to_numpy(np.float64) if k in counts else np.full(len(counts), np.nan) for k in COUNT_COLUMNS}
+    flagged = np.minimum(c["dissatisfied"] + c["cases_from_dossiers"], c["dossiers"])
     pairs = {
         "feedback_on_time": (c["on_time"], c["on_time"] + c["late"]),
         "handling_satisfaction": (c["rated_satisfied"], c["rated"]),
@@ -76,42 +82,46 @@ def items(counts: pd.Series | dict[str, Any], *, confidence: float = 0.95) -> li
         "complaint_or_dissatisfied": (flagged, c["dossiers"]),
         "overdue": (c["overdue"], c["decided"]),
     }
-    out: list[Item] = []
-    for key, (x, n) in pairs.items():
-        out.append(_share(key, x, n, confidence))
-    overdue, flagged_item = out[-1], out[-2]
-    if np.isnan(overdue.estimate) or np.isnan(flagged_item.estimate):
-        note = ("cần số hồ sơ quá hạn từ hệ thống một cửa (sipas dossiers import)" if np.isnan(overdue.estimate)
-                else "chưa có hồ sơ nào được phát mã trong kỳ")
-        out.append(Item("satisfaction_766", np.nan, np.nan, np.nan, np.nan, np.nan, note))
-    else:
-        base = 100.0 - overdue.estimate
-        out.append(Item("satisfaction_766", np.nan, np.nan, base - flagged_item.estimate,
-                        base - flagged_item.high, base - flagged_item.low))
-    if c["pending"] > 0:
-        first = out[0]
-        out[0] = Item(first.key, first.x, first.n, first.estimate, first.low, first.high,
-                      f"{int(c['pending'])} chưa đến hạn, chưa tính")
+    columns = {key: _shares(key, x, n, confidence) for key, (x, n) in pairs.items()}
+    out: list[list[Item]] = []
+    for i in range(len(counts)):
+        row = [Item(key, float(x[i]), float(n[i]), est[i], low[i], high[i], notes[i])
+               for key, (x, n) in pairs.items() for est, low, high, notes in [columns[key]]]
+        overdue, flagged_item = row[-1], row[-2]
+        if np.isnan(overdue.estimate) or np.isnan(flagged_item.estimate):
+            note = ("cần số hồ sơ quá hạn từ hệ thống một cửa (sipas dossiers import)" if np.isnan(overdue.estimate)
+                    else "chưa có hồ sơ nào được phát mã trong kỳ")
+            row.append(Item("satisfaction_766", np.nan, np.nan, np.nan, np.nan, np.nan, note))
+        else:
+            base = 100.0 - overdue.estimate
+            row.append(Item("satisfaction_766", np.nan, np.nan, base - flagged_item.estimate,
+                            base - flagged_item.high, base - flagged_item.low))
+        if c["pending"][i] > 0:
+            first = row[0]
+            row[0] = Item(first.key, first.x, first.n, first.estimate, first.low, first.high,
+                          f"{int(c['pending'][i])} chưa đến hạn, chưa tính")
+        out.append(row)
     return out
 
 
-def _share(key: str, x: float, n: float, confidence: float) -> Item:
-    if np.isnan(n) or n <= 0:
-        empty = "chưa phát mã nào trong kỳ" if key in _PER_DOSSIER else "không có trường hợp nào trong kỳ"
-        return Item(key, x, n, np.nan, np.nan, np.nan, "không có số liệu" if np.isnan(n) else empty)
-    low, high = proportion_ci_array(x, n, "wilson", confidence)
-    return Item(key, x, n, 100.0 * x / n, 100.0 * float(low), 100.0 * float(high))
+def _shares(key: str, x: np.ndarray, n: np.ndarray, confidence: float) -> tuple[list, list, list, list[str]]:
+    """Estimates and Wilson bounds in percent of x/n per row (NaN without data), and notes."""
+    has = n > 0  # False for NaN too
+    low, high = proportion_ci_array(np.where(has, x, 0.0), np.where(has, n, 0.0), "wilson", confidence)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        estimate = np.where(has, 100.0 * x / n, np.nan)
+    empty = "chưa phát mã nào trong kỳ" if key in _PER_DOSSIER else "không có trường hợp nào trong kỳ"
+    notes = ["" if h else ("không có số liệu" if np.isnan(m) else empty) for h, m in zip(has, n, strict=True)]
+    return estimate.tolist(), (100.0 * low).tolist(), (100.0 * high).tolist(), notes
 
 
 def table(counts: pd.DataFrame, *, confidence: float = 0.95, lang: str = "vi") -> pd.DataFrame:
     """One row per unit (the index of ``counts``) and item: numerator, denominator, the
     estimate and interval in percent, and a note."""
-    rows = []
-    for unit, row in counts.iterrows():
-        for item in items(row, confidence=confidence):
-            rows.append({"unit": unit, "item": item.key, "name": ITEMS[item.key][lang == "en"],
-                         "x": item.x, "n": item.n, "estimate": item.estimate, "ci_low": item.low,
-                         "ci_high": item.high, "note": item.note})
+    rows = [{"unit": unit, "item": item.key, "name": ITEMS[item.key][lang == "en"], "x": item.x, "n": item.n,
+             "estimate": item.estimate, "ci_low": item.low, "ci_high": item.high, "note": item.note}
+            for unit, found in zip(counts.index, items_of(counts, confidence=confidence), strict=True)
+            for item in found]
     return pd.DataFrame(rows, columns=["unit", "item", "name", "x", "n", "estimate", "ci_low", "ci_high", "note"])
 
 

@@ -72,7 +72,8 @@ def decision766():
                                      as_of=now, timezone=current_app.config["SIPAS_TIMEZONE"])
     group_of, names = _groups(v.filters.unit)
     rows = d766.roll_up(counts, group_of)
-    blocks = [(names.get(code, code), code, d766.items(row)) for code, row in rows.iterrows()]
+    blocks = [(names.get(code, code), code, found)
+              for code, found in zip(rows.index, d766.items_of(rows), strict=True)]
     total = d766.items(counts.loc["*"])
     return _page("decision766.html", v, http_status=400 if error else None, label=label, choices=choices,
                  blocks=blocks, total=total, names=d766.ITEMS, error=error, small_n=SMALL_N, max_width=MAX_WIDTH)
